@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* What the host's power management can do: logind's answer for each sleep
+ * target, asked concurrently, plus the RTC wake device. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+
+#include "macro.h"
+#include "rtc.h"
+#include "sleep-target.h"
+
+/* Every answer logind's Can*() may give. The platform supports the target
+ * for all but NO, NA and UNKNOWN; the *INHIBIT* answers add that something
+ * blocks it right now. */
+typedef enum LogindAnswer {
+        LOGIND_ANSWER_YES,
+        LOGIND_ANSWER_NO,
+        LOGIND_ANSWER_NA,
+        LOGIND_ANSWER_CHALLENGE,
+        LOGIND_ANSWER_INHIBITED,
+        LOGIND_ANSWER_INHIBITOR_BLOCKED,
+        LOGIND_ANSWER_CHALLENGE_INHIBITOR_BLOCKED,
+        LOGIND_ANSWER_UNKNOWN,         /* a string this version of hostpm does not know */
+        _LOGIND_ANSWER_MAX,
+        _LOGIND_ANSWER_INVALID = -EINVAL,
+} LogindAnswer;
+
+const char *logind_answer_to_string(LogindAnswer a);
+LogindAnswer logind_answer_from_string(const char *s);  /* never invalid: UNKNOWN for strangers */
+bool logind_answer_is_supported(LogindAnswer a);
+bool logind_answer_is_blocked(LogindAnswer a);
+bool logind_answer_needs_authentication(LogindAnswer a);
+
+typedef struct TargetCapability {
+        LogindAnswer answer;
+        char *raw;               /* logind's string as received */
+} TargetCapability;
+
+typedef struct Capabilities {
+        /* 0 when logind answered; otherwise why not, and then targets[] is
+         * meaningless and no <power_management> block may be claimed. */
+        int query_error;
+        char *query_error_name;  /* D-Bus error name, e.g. org.freedesktop.DBus.Error.ServiceUnknown */
+        char *query_error_message;
+
+        TargetCapability targets[_SLEEP_TARGET_MAX];
+        RtcInfo rtc;
+} Capabilities;
+
+void capabilities_done(Capabilities *c);
+bool capabilities_target_supported(const Capabilities *c, SleepTarget t);
+
+/* Records a failed query; name/message may be NULL. */
+int capabilities_set_query_error(Capabilities *c, int error, const char *name, const char *message);
+
+#define CAPABILITIES_QUERY_TIMEOUT_USEC (5 * USEC_PER_SEC)
+
+/* Asks logind all four Can*() at once. The callback runs exactly once, with
+ * c->query_error set if the query failed (it owns nothing in c; copy what
+ * it needs). The query object is freed after the callback, or by
+ * capabilities_query_cancel() before it. */
+typedef struct CapabilitiesQuery CapabilitiesQuery;
+typedef void (*capabilities_query_done_t)(const Capabilities *c, void *userdata);
+
+int capabilities_query_logind_async(
+                sd_bus *bus,
+                uint64_t timeout_usec,
+                capabilities_query_done_t callback,
+                void *userdata,
+                CapabilitiesQuery **ret);
+void capabilities_query_cancel(CapabilitiesQuery *q);
+
+/* The same, for programs without an event loop: drives the bus until all
+ * four replies (or the timeout) are in. Fills the logind part of *ret; a
+ * failed query is returned in ret->query_error, not as the return value,
+ * which is < 0 only for local failures (out of memory, broken bus). */
+int capabilities_query_logind(sd_bus *bus, uint64_t timeout_usec, Capabilities *ret);

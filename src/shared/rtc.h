@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The RTC wake device, under a sysfs root that tests may move
+ * (HOSTPM_SYSFS_ROOT, read once). Paths are <root>/class/rtc/<device>/... */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum RtcWakeup {
+        RTC_WAKEUP_UNKNOWN,   /* no device/power/wakeup file */
+        RTC_WAKEUP_ENABLED,
+        RTC_WAKEUP_DISABLED,
+} RtcWakeup;
+
+typedef struct RtcInfo {
+        bool present;            /* <root>/class/rtc/<device> exists */
+        char *device;            /* "rtc0" */
+        char *name;              /* driver, from .../name ("rtc_cmos"), NULL if unreadable */
+        bool has_wakealarm;      /* .../wakealarm exists */
+        RtcWakeup wakeup;
+        uint64_t alarm;          /* pending alarm, seconds since the epoch; 0 = none */
+        uint64_t max_seconds;    /* longest alarm hostpm will set ahead (configured limit) */
+} RtcInfo;
+
+const char *rtc_sysfs_root(void);
+const char *rtc_wakeup_to_string(RtcWakeup w);
+
+/* Fills *ret (which the caller frees with rtc_info_done()); a missing device
+ * is not an error, it is reported as present = false. */
+int rtc_read_info(const char *sysfs_root, const char *device, RtcInfo *ret);
+void rtc_info_done(RtcInfo *info);
