@@ -20,7 +20,9 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 #define streq(a, b) (strcmp((a), (b)) == 0)
-#define streq_ptr(a, b) ((a) && (b) ? streq(a, b) : (a) == (b))
+static inline bool streq_ptr(const char *a, const char *b) {
+        return a && b ? streq(a, b) : a == b;
+}
 #define isempty(s) (!(s) || (s)[0] == '\0')
 
 /* Hands ownership over: returns the value and leaves NULL (or -1) behind,

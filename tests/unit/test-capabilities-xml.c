@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+#include <libxml/relaxng.h>
+#include <libxml/xpath.h>
+
+#include "capabilities-xml.h"
+#include "macro.h"
+
+static void fill(Capabilities *c, const char *mem, const char *disk, const char *hybrid, const char *sth) {
+        const char *raw[] = { mem, disk, hybrid, sth };
+
+        for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
+                c->targets[t].raw = strdup(raw[t]);
+                c->targets[t].answer = logind_answer_from_string(raw[t]);
+        }
+        c->rtc.device = strdup("rtc0");
+        c->rtc.present = true;
+        c->rtc.name = strdup("rtc_cmos");
+        c->rtc.has_wakealarm = true;
+        c->rtc.wakeup = RTC_WAKEUP_ENABLED;
+        c->rtc.max_seconds = 82800;
+}
+
+static xmlDocPtr parse(const char *xml) {
+        xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
+
+        assert_non_null(doc);
+        return doc;
+}
+
+/* Validates doc against a schema in the source tree's data/. */
+static bool valid_against(xmlDocPtr doc, const char *schema) {
+        _cleanup_free_ char *path = NULL;
+        xmlRelaxNGParserCtxtPtr pctxt;
+        xmlRelaxNGValidCtxtPtr vctxt;
+        xmlRelaxNGPtr rng;
+        int r;
+
+        assert_true(asprintf(&path, "%s/%s", getenv("HOSTPM_SOURCE_DATA_DIR"), schema) > 0);
+        pctxt = xmlRelaxNGNewParserCtxt(path);
+        rng = xmlRelaxNGParse(pctxt);
+        assert_non_null(rng);
+        vctxt = xmlRelaxNGNewValidCtxt(rng);
+        r = xmlRelaxNGValidateDoc(vctxt, doc);
+        xmlRelaxNGFreeValidCtxt(vctxt);
+        xmlRelaxNGFree(rng);
+        xmlRelaxNGFreeParserCtxt(pctxt);
+        return r == 0;
+}
+
+/* The <power_management> block alone, as libvirt's schema sees it; NULL
+ * when the document has none. */
+static xmlDocPtr power_management_block(xmlDocPtr doc) {
+        xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+        xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST "/capabilities/host/power_management", ctx);
+        xmlDocPtr block = NULL;
+
+        if (o && o->nodesetval && o->nodesetval->nodeNr == 1) {
+                block = xmlNewDoc(BAD_CAST "1.0");
+                xmlDocSetRootElement(block, xmlDocCopyNode(o->nodesetval->nodeTab[0], block, 1));
+        }
+        xmlXPathFreeObject(o);
+        xmlXPathFreeContext(ctx);
+        return block;
+}
+
+static void check_valid(const char *xml, bool expect_block) {
+        xmlDocPtr doc = parse(xml), block;
+
+        assert_true(valid_against(doc, "hostpm-capabilities.rng"));
+        block = power_management_block(doc);
+        if (expect_block) {
+                assert_non_null(block);
+                assert_true(valid_against(block, "libvirt-power-management.rng"));
+                xmlFreeDoc(block);
+        } else
+                assert_null(block);
+        xmlFreeDoc(doc);
+}
+
+static void test_mixed(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *xml = NULL;
+
+        fill(&c, "yes", "challenge", "na", "inhibited");
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_string_equal(xml,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<capabilities>\n"
+                "  <host>\n"
+                "    <power_management>\n"
+                "      <suspend_mem/>\n"
+                "      <suspend_disk/>\n"
+                "    </power_management>\n"
+                "    <sleep_targets source=\"logind\" status=\"ok\">\n"
+                "      <target name=\"mem\" supported=\"yes\" blocked=\"no\" logind=\"yes\"/>\n"
+                "      <target name=\"disk\" supported=\"yes\" blocked=\"no\" logind=\"challenge\"/>\n"
+                "      <target name=\"hybrid\" supported=\"no\" blocked=\"no\" logind=\"na\"/>\n"
+                "      <target name=\"suspend-then-hibernate\" supported=\"yes\" blocked=\"yes\" logind=\"inhibited\"/>\n"
+                "    </sleep_targets>\n"
+                "    <wake_alarm device=\"rtc0\" present=\"yes\" driver=\"rtc_cmos\" wakealarm=\"yes\" wakeup=\"enabled\" max_seconds=\"82800\"/>\n"
+                "  </host>\n"
+                "</capabilities>\n");
+        check_valid(xml, true);
+}
+
+static void test_nothing_supported_is_an_empty_block(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *xml = NULL;
+
+        fill(&c, "no", "na", "no", "na");
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_non_null(strstr(xml, "<power_management/>"));
+        check_valid(xml, true);
+}
+
+static void test_failed_query_has_no_block(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *xml = NULL;
+
+        fill(&c, "yes", "yes", "yes", "yes");
+        assert_int_equal(capabilities_set_query_error(&c, -ETIMEDOUT, "org.freedesktop.DBus.Error.NoReply",
+                                                      "Connection timed out <&>"), 0);
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_null(strstr(xml, "power_management"));
+        /* logind's text is escaped, not trusted as markup */
+        assert_non_null(strstr(xml,
+                "<sleep_targets source=\"logind\" status=\"failed\">\n"
+                "      <error name=\"org.freedesktop.DBus.Error.NoReply\">Connection timed out &lt;&amp;&gt;</error>\n"
+                "    </sleep_targets>"));
+        check_valid(xml, false);
+}
+
+static void test_unknown_answer_is_kept_raw_and_unsupported(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *xml = NULL;
+
+        fill(&c, "perhaps\"<", "yes", "no", "no");
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_non_null(strstr(xml, "<target name=\"mem\" supported=\"no\" blocked=\"no\" logind=\"perhaps&quot;&lt;\"/>"));
+        assert_non_null(strstr(xml, "<power_management>\n      <suspend_disk/>\n    </power_management>"));
+        check_valid(xml, true);
+}
+
+static void test_rtc_absent_and_alarm_pending(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *xml = NULL, *xml2 = NULL;
+
+        fill(&c, "yes", "yes", "yes", "yes");
+        c.rtc.present = false;
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_non_null(strstr(xml, "<wake_alarm device=\"rtc0\" present=\"no\" max_seconds=\"82800\"/>"));
+        check_valid(xml, true);
+
+        c.rtc.present = true;
+        c.rtc.wakeup = RTC_WAKEUP_DISABLED;
+        c.rtc.alarm = 1795000000;
+        assert_int_equal(capabilities_to_xml(&c, &xml2), 0);
+        assert_non_null(strstr(xml2, "wakeup=\"disabled\" alarm=\"1795000000\" max_seconds=\"82800\"/>"));
+        check_valid(xml2, true);
+}
+
+/* hostpmd sends this document; the CLI must read back exactly what was sent. */
+static void test_round_trip(void **state) {
+        static const char *const sets[][4] = {
+                { "yes", "challenge", "na", "inhibited" },
+                { "no", "no", "no", "no" },
+                { "challenge-inhibitor-blocked", "inhibitor-blocked", "odd", "yes" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+                _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
+                _cleanup_free_ char *xml = NULL, *again = NULL;
+
+                fill(&c, sets[i][0], sets[i][1], sets[i][2], sets[i][3]);
+                c.rtc.alarm = 42;
+                assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+                assert_int_equal(capabilities_from_xml(xml, &back), 0);
+                assert_int_equal(capabilities_to_xml(&back, &again), 0);
+                assert_string_equal(xml, again);
+        }
+}
+
+static void test_round_trip_failed_query(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
+        _cleanup_free_ char *xml = NULL, *again = NULL;
+
+        fill(&c, "yes", "yes", "yes", "yes");
+        assert_int_equal(capabilities_set_query_error(&c, -EACCES, "org.freedesktop.DBus.Error.AccessDenied", "no"), 0);
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_int_equal(capabilities_from_xml(xml, &back), 0);
+        assert_true(back.query_error < 0);
+        assert_false(capabilities_target_supported(&back, SLEEP_TARGET_MEM));
+        assert_int_equal(capabilities_to_xml(&back, &again), 0);
+        assert_string_equal(xml, again);
+}
+
+static void test_garbage_is_refused(void **state) {
+        static const char *const bad[] = {
+                "",
+                "not xml",
+                "<capabilities/>",
+                "<capabilities><host/></capabilities>",
+                "<other><host><sleep_targets status=\"ok\"/></host></other>",
+                "<capabilities><host><sleep_targets/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"><target name=\"zzz\" logind=\"yes\"/></sleep_targets></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"maybe\"/></host></capabilities>",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                Capabilities c = {0};
+
+                assert_int_equal(capabilities_from_xml(bad[i], &c), -EBADMSG);
+        }
+}
+
+int main(void) {
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_mixed),
+                cmocka_unit_test(test_nothing_supported_is_an_empty_block),
+                cmocka_unit_test(test_failed_query_has_no_block),
+                cmocka_unit_test(test_unknown_answer_is_kept_raw_and_unsupported),
+                cmocka_unit_test(test_rtc_absent_and_alarm_pending),
+                cmocka_unit_test(test_round_trip),
+                cmocka_unit_test(test_round_trip_failed_query),
+                cmocka_unit_test(test_garbage_is_refused),
+        };
+
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
