@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include "capabilities-xml.h"
+#include "host-capabilities.h"
+#include "log.h"
+#include "manager.h"
+
+struct CapabilitiesWaiter {
+        capabilities_ready_t ready;
+        void *userdata;
+        void (*destroy)(void *userdata);
+        CapabilitiesWaiter *next;
+};
+
+bool host_capabilities_busy(Manager *m) {
+        return m->capabilities_query != NULL;
+}
+
+/* Completes logind's answer with what the host itself says, then hands it
+ * to everyone who waited for this round trip. */
+static void capabilities_query_done(const Capabilities *logind, void *userdata) {
+        Manager *m = userdata;
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        CapabilitiesWaiter *waiters;
+        int r;
+
+        m->capabilities_query = NULL;  /* freed by the query itself after we return */
+        waiters = TAKE_PTR(m->capabilities_waiters);
+
+        for (size_t i = 0; i < ELEMENTSOF(c.targets); i++) {
+                c.targets[i].answer = logind->targets[i].answer;
+                c.targets[i].raw = logind->targets[i].raw ? strdup(logind->targets[i].raw) : NULL;
+        }
+        if (logind->query_error != 0)
+                (void) capabilities_set_query_error(&c, logind->query_error, logind->query_error_name,
+                                                    logind->query_error_message);
+        r = rtc_read_info(rtc_sysfs_root(), m->config.rtc_device, &c.rtc);
+        if (r < 0)
+                log_warning("Failed to read RTC %s, reporting it absent: %s", m->config.rtc_device, STRERROR(r));
+        if (!c.rtc.device)
+                c.rtc.device = strdup(m->config.rtc_device);
+        c.rtc.max_seconds = m->config.maximum_duration_usec / USEC_PER_SEC;
+
+        while (waiters) {
+                CapabilitiesWaiter *w = waiters;
+
+                waiters = w->next;
+                w->ready(m, &c, w->userdata);
+                free(w);
+        }
+        manager_touch(m);
+}
+
+int host_capabilities_wait(Manager *m, capabilities_ready_t ready, void *userdata, void (*destroy)(void *),
+                           CapabilitiesWaiter **ret) {
+        CapabilitiesWaiter *w;
+        int r;
+
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        *w = (CapabilitiesWaiter) {
+                .ready = ready,
+                .userdata = userdata,
+                .destroy = destroy,
+                .next = m->capabilities_waiters,
+        };
+
+        /* Callers that arrive while a query is in flight share its answer:
+         * logind is asked no more often than it must be. */
+        if (!m->capabilities_query) {
+                r = capabilities_query_logind_async(m->bus, CAPABILITIES_QUERY_TIMEOUT_USEC,
+                                                    capabilities_query_done, m, &m->capabilities_query);
+                if (r < 0) {
+                        free(w);
+                        return r;
+                }
+        }
+        m->capabilities_waiters = w;
+        if (ret)
+                *ret = w;
+        return 0;
+}
+
+void host_capabilities_withdraw(Manager *m, CapabilitiesWaiter *w) {
+        for (CapabilitiesWaiter **p = &m->capabilities_waiters; *p; p = &(*p)->next)
+                if (*p == w) {
+                        *p = w->next;
+                        free(w);
+                        return;
+                }
+}
+
+void host_capabilities_cancel_all(Manager *m) {
+        while (m->capabilities_waiters) {
+                CapabilitiesWaiter *w = m->capabilities_waiters;
+
+                m->capabilities_waiters = w->next;
+                if (w->destroy)
+                        w->destroy(w->userdata);
+                free(w);
+        }
+        if (m->capabilities_query) {
+                capabilities_query_cancel(m->capabilities_query);
+                m->capabilities_query = NULL;
+        }
+}
+
+static void reply_capabilities(Manager *m, const Capabilities *c, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = userdata;
+        _cleanup_free_ char *xml = NULL;
+        int r;
+
+        r = capabilities_to_xml(c, &xml);
+        if (r < 0)
+                r = sd_bus_reply_method_errnof(message, r, "Failed to format the capabilities: %s", STRERROR(r));
+        else
+                r = sd_bus_reply_method_return(message, "s", xml);
+        if (r < 0)
+                log_debug("Failed to reply to GetCapabilities(): %s", STRERROR(r));
+}
+
+static void message_unref(void *message) {
+        sd_bus_message_unref(message);
+}
+
+int method_get_capabilities(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = host_capabilities_wait(m, reply_capabilities, sd_bus_message_ref(message), message_unref, NULL);
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return r;
+        }
+        return 1;
+}

@@ -1,0 +1,369 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <systemd/sd-daemon.h>
+
+#include "bus-errors.h"
+#include "bus-names.h"
+#include "host-capabilities.h"
+#include "log.h"
+#include "manager.h"
+#include "outcome.h"
+#include "suspend-request.h"
+
+/* How long hostpmd stays with nothing to do before it exits; D-Bus
+ * activation brings it back on the next call. */
+#define IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
+
+static uint64_t idle_timeout_usec(void) {
+        const char *e = secure_getenv("HOSTPM_IDLE_TIMEOUT_USEC");  /* test seam */
+        unsigned long long v;
+
+        if (!isempty(e) && sscanf(e, "%llu", &v) == 1 && v > 0)
+                return v;
+        return IDLE_TIMEOUT_USEC;
+}
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        m = calloc(1, sizeof *m);
+        if (!m)
+                return log_oom();
+        config_init_defaults(&m->config);
+        m->idle_timeout_usec = idle_timeout_usec();
+
+        /* A bad configuration stops hostpmd: guessing what an admin meant
+         * about sleep limits is how hosts get lost. */
+        r = config_load(config_dir(), &m->config, &error);
+        if (r < 0)
+                return log_error_errno(r, "Refusing to start: %s", error ? error : STRERROR(r));
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the event loop: %s", STRERROR(r));
+        (void) sd_event_set_watchdog(m->event, true);
+        r = sd_event_set_signal_exit(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to install SIGTERM/SIGINT handling: %s", STRERROR(r));
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        suspend_requests_free_all(m);
+        host_capabilities_cancel_all(m);
+        pending_done(&m->pending);
+        sd_event_source_unref(m->idle_timer);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        config_done(&m->config);
+        free(m);
+        return NULL;
+}
+
+void manager_forget_pending(Manager *m) {
+        m->pending_cached_at = 0;
+        pending_done(&m->pending);
+}
+
+int manager_get_pending(Manager *m, const Pending **ret, sd_bus_error *error) {
+        uint64_t now = 0;
+        int r;
+
+        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
+        if (m->pending_cached_at == 0 || m->pending_cached_at != now) {
+                manager_forget_pending(m);
+                r = schedule_read_pending(m->bus, &m->pending, error);
+                if (r < 0)
+                        return r;
+                m->pending_cached_at = now;
+        }
+        *ret = &m->pending;
+        return m->pending.state != PENDING_NONE;
+}
+
+static int property_get_pending(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+        const Pending *p = NULL;
+        int r;
+
+        r = manager_get_pending(m, &p, error);
+        if (r < 0)
+                return r;
+        if (streq(property, "PendingId"))
+                return sd_bus_message_append(reply, "s", p->id ? p->id : "");
+        if (streq(property, "PendingState"))
+                return sd_bus_message_append(reply, "s", pending_state_to_string(p->state));
+        if (streq(property, "PendingTarget"))
+                return sd_bus_message_append(reply, "s", r > 0 ? sleep_target_to_string(p->target) : "");
+        if (streq(property, "PendingSuspendUSec"))
+                return sd_bus_message_append(reply, "t", p->suspend_realtime_usec);
+        if (streq(property, "PendingWakeUSec")) {
+                uint64_t wake = p->wake_realtime_usec;
+
+                if (wake == 0 && p->suspend_realtime_usec > 0)
+                        wake = p->suspend_realtime_usec + p->duration_sec * USEC_PER_SEC;
+                return sd_bus_message_append(reply, "t", wake);
+        }
+        if (streq(property, "PendingDurationUSec"))
+                return sd_bus_message_append(reply, "t", p->duration_sec * USEC_PER_SEC);
+        if (streq(property, "PendingRequesterUID"))
+                return sd_bus_message_append(reply, "u", r > 0 ? (uint32_t) p->requester_uid : UINT32_MAX);
+        return -ENOENT;
+}
+
+static int property_get_last(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        _cleanup_(outcome_done) Outcome o = {0};
+        bool have;
+        int r;
+
+        r = outcome_read(outcome_state_dir(), &o);
+        if (r < 0 && r != -ENOENT)
+                log_warning("Failed to read the last outcome from %s, reporting none: %s",
+                            outcome_state_dir(), STRERROR(r));
+        have = r >= 0;
+
+        if (streq(property, "LastId"))
+                return sd_bus_message_append(reply, "s", have ? o.id : "");
+        if (streq(property, "LastTarget"))
+                return sd_bus_message_append(reply, "s", have ? o.target : "");
+        if (streq(property, "LastResult"))
+                return sd_bus_message_append(reply, "s", have ? outcome_result_to_string(o.result) : "");
+        if (streq(property, "LastError"))
+                return sd_bus_message_append(reply, "s", have ? o.error : "");
+        if (streq(property, "LastAskedUSec"))
+                return sd_bus_message_append(reply, "t", have ? o.asked_usec : UINT64_C(0));
+        if (streq(property, "LastSleptUSec"))
+                return sd_bus_message_append(reply, "t", have ? o.slept_usec : UINT64_C(0));
+        if (streq(property, "LastWokenByAlarm"))
+                return sd_bus_message_append(reply, "b", have && o.woken_by_alarm);
+        if (streq(property, "LastSuspendUSec"))
+                return sd_bus_message_append(reply, "t", have ? o.started_realtime_usec : UINT64_C(0));
+        if (streq(property, "LastResumeUSec"))
+                return sd_bus_message_append(reply, "t", have ? o.resumed_realtime_usec : UINT64_C(0));
+        return -ENOENT;
+}
+
+static int property_get_allowed_targets(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "s");
+        for (SleepTarget t = 0; r >= 0 && t < _SLEEP_TARGET_MAX; t++)
+                if (m->config.allowed_targets[t])
+                        r = sd_bus_message_append(reply, "s", sleep_target_to_string(t));
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+
+        SD_BUS_PROPERTY("PendingId", "s", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingState", "s", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingTarget", "s", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingSuspendUSec", "t", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingWakeUSec", "t", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingDurationUSec", "t", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("PendingRequesterUID", "u", property_get_pending, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastId", "s", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastTarget", "s", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastResult", "s", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastError", "s", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastAskedUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastSleptUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastWokenByAlarm", "b", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastSuspendUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastResumeUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("DelayUSec", "t", NULL, offsetof(Manager, config.delay_usec), SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MinimumDurationUSec", "t", NULL, offsetof(Manager, config.minimum_duration_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("MaximumDurationUSec", "t", NULL, offsetof(Manager, config.maximum_duration_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("AllowedTargets", "as", property_get_allowed_targets, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+
+        SD_BUS_METHOD_WITH_ARGS("GetCapabilities",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", xml),
+                                method_get_capabilities,
+                                0),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleSuspend",
+                                SD_BUS_ARGS("s", target, "t", duration_usec, "t", delay_usec, "t", flags),
+                                SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
+                                method_schedule_suspend,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleSuspendUntil",
+                                SD_BUS_ARGS("s", target, "t", wake_usec, "t", delay_usec, "t", flags),
+                                SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
+                                method_schedule_suspend_until,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelSuspend",
+                                SD_BUS_NO_ARGS,
+                                SD_BUS_RESULT("s", id),
+                                method_cancel_suspend,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+
+        SD_BUS_SIGNAL_WITH_ARGS("SuspendScheduled",
+                                SD_BUS_ARGS("s", id, "s", target, "t", suspend_usec, "t", wake_usec),
+                                0),
+        SD_BUS_SIGNAL_WITH_ARGS("SuspendCancelled",
+                                SD_BUS_ARGS("s", id),
+                                0),
+        SD_BUS_SIGNAL_WITH_ARGS("SuspendFinished",
+                                SD_BUS_ARGS("s", id, "s", result, "t", asked_usec, "t", slept_usec,
+                                            "b", woken_by_alarm, "s", error),
+                                0),
+        SD_BUS_VTABLE_END
+};
+
+static void emit_invalidation(Manager *m) {
+        manager_forget_pending(m);
+        (void) sd_bus_emit_properties_changed(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                              "PendingId", "PendingState", "PendingTarget", "PendingSuspendUSec",
+                                              "PendingWakeUSec", "PendingDurationUSec", "PendingRequesterUID",
+                                              "LastId", "LastTarget", "LastResult", "LastError", "LastAskedUSec",
+                                              "LastSleptUSec", "LastWokenByAlarm", "LastSuspendUSec",
+                                              "LastResumeUSec", NULL);
+}
+
+int manager_emit_scheduled(Manager *m, const char *id, SleepTarget target, uint64_t suspend_usec, uint64_t wake_usec) {
+        emit_invalidation(m);
+        return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendScheduled",
+                                  "sstt", id, sleep_target_to_string(target), suspend_usec, wake_usec);
+}
+
+int manager_emit_cancelled(Manager *m, const char *id) {
+        emit_invalidation(m);
+        return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendCancelled", "s", id);
+}
+
+/* The helper's service finished: what it recorded is the outcome. */
+static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        _cleanup_(outcome_done) Outcome o = {0};
+        const char *path, *unit, *result;
+        uint32_t id;
+        int r;
+
+        r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
+        if (r < 0 || !streq(unit, SCHEDULE_SERVICE_UNIT))
+                return 0;
+
+        manager_touch(m);
+        r = outcome_read(outcome_state_dir(), &o);
+        if (r < 0) {
+                log_warning("%s finished (%s) but left no outcome record: %s", unit, result, STRERROR(r));
+                emit_invalidation(m);
+                return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendFinished",
+                                          "ssttbs", "", "failed", UINT64_C(0), UINT64_C(0), 0,
+                                          "the helper left no outcome record");
+        }
+        emit_invalidation(m);
+        return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendFinished",
+                                  "ssttbs", o.id, outcome_result_to_string(o.result), o.asked_usec, o.slept_usec,
+                                  (int) o.woken_by_alarm, o.error);
+}
+
+static bool manager_is_idle(Manager *m) {
+        const Pending *p = NULL;
+
+        if (m->requests || host_capabilities_busy(m))
+                return false;
+        /* Stay while a suspend is pending, to tell followers how it ended. */
+        manager_forget_pending(m);
+        return manager_get_pending(m, &p, NULL) == 0;
+}
+
+static int idle_timer_fired(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        if (!m->releasing_name) {
+                if (!manager_is_idle(m)) {
+                        manager_touch(m);
+                        return 0;
+                }
+                /* Give the name up first: calls already queued for us are
+                 * still served, new ones start a fresh hostpmd. */
+                log_debug("Idle for %llu s, exiting.", (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
+                (void) sd_notify(false, "STOPPING=1");
+                r = sd_bus_release_name(m->bus, HOSTPM_BUS_NAME);
+                if (r < 0)
+                        log_warning("Failed to release %s: %s", HOSTPM_BUS_NAME, STRERROR(r));
+                m->releasing_name = true;
+        }
+
+        /* Anything that arrived meanwhile finishes before we go. */
+        if (m->requests || host_capabilities_busy(m) || sd_bus_process(m->bus, NULL) > 0)
+                return sd_event_source_set_time_relative(s, 100 * USEC_PER_MSEC) < 0
+                               ? sd_event_exit(m->event, 0)
+                               : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return sd_event_exit(m->event, 0);
+}
+
+void manager_touch(Manager *m) {
+        if (!m->idle_timer || m->releasing_name)
+                return;
+        (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_timeout_usec);
+        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+}
+
+int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = bus_errors_register();
+        if (r < 0)
+                return log_error_errno(r, "Failed to register hostpm's D-Bus errors: %s", STRERROR(r));
+
+        r = sd_bus_default_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the system bus: %s", STRERROR(r));
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register %s: %s", HOSTPM_OBJECT_PATH, STRERROR(r));
+
+        r = sd_bus_match_signal_async(m->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
+                                      "JobRemoved", match_job_removed, NULL, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch systemd's jobs: %s", STRERROR(r));
+        /* systemd only sends JobRemoved to subscribers */
+        r = sd_bus_call_method_async(m->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
+                                     "Subscribe", NULL, NULL, NULL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to subscribe to systemd: %s", STRERROR(r));
+
+        r = sd_bus_request_name(m->bus, HOSTPM_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to acquire %s: %s", HOSTPM_BUS_NAME, STRERROR(r));
+
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %s", STRERROR(r));
+
+        r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_timeout_usec,
+                                       USEC_PER_SEC, idle_timer_fired, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the idle timer: %s", STRERROR(r));
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        (void) sd_notify(false, "READY=1\nSTATUS=Processing requests...");
+        return sd_event_loop(m->event);
+}

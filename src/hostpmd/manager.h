@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* hostpmd's one object: the bus connection, the configuration and the
+ * calls in flight. Nothing here outlives the process: what is pending
+ * lives in systemd's units, what happened in the helper's outcome record. */
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "config.h"
+#include "capabilities.h"
+#include "schedule.h"
+
+typedef struct CapabilitiesWaiter CapabilitiesWaiter;
+typedef struct SuspendRequest SuspendRequest;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        Config config;
+
+        CapabilitiesQuery *capabilities_query;
+        CapabilitiesWaiter *capabilities_waiters;
+
+        SuspendRequest *requests;      /* between arrival and reply */
+
+        sd_event_source *idle_timer;
+        uint64_t idle_timeout_usec;
+        bool releasing_name;           /* idle: the name is given up, finishing what is queued */
+
+        /* Per event-loop iteration caches, so GetAll() asks systemd once. */
+        uint64_t pending_cached_at;
+        Pending pending;
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+int manager_connect_bus(Manager *m);
+int manager_run(Manager *m);
+
+/* Marks activity: postpones the idle exit. */
+void manager_touch(Manager *m);
+
+/* Pending request as systemd knows it, cached for this iteration. */
+int manager_get_pending(Manager *m, const Pending **ret, sd_bus_error *error);
+void manager_forget_pending(Manager *m);
+
+int manager_emit_scheduled(Manager *m, const char *id, SleepTarget target, uint64_t suspend_usec, uint64_t wake_usec);
+int manager_emit_cancelled(Manager *m, const char *id);
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free)

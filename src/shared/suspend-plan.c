@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <inttypes.h>
+
+#include "bus-names.h"
+#include "macro.h"
+#include "suspend-plan.h"
+#include "timespan.h"
+
+static int check_common(
+                const Config *config,
+                const char *target,
+                uint64_t delay_usec,
+                uint64_t flags,
+                uint64_t now_realtime_usec,
+                SuspendPlan *plan,
+                sd_bus_error *error) {
+
+        char buf[DURATION_MAX_STRING];
+        SleepTarget t;
+
+        t = sleep_target_from_string(target);
+        if (t < 0)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_INVALID_TARGET,
+                                         "Unknown sleep target '%s'; expected one of: %s.",
+                                         target, sleep_target_list());
+        if (!config->allowed_targets[t])
+                return sd_bus_error_setf(error, HOSTPM_ERROR_UNSUPPORTED_TARGET,
+                                         "Sleep target '%s' is not allowed by AllowedTargets= in hostpm.conf.",
+                                         target);
+
+        if (flags & ~HOSTPM_FLAGS_ALL)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_INVALID_FLAGS,
+                                         "Unknown flags 0x%" PRIx64 "; accepted are 0x%" PRIx64
+                                         " (1 = ignore inhibitors, 2 = dry run).",
+                                         flags & ~HOSTPM_FLAGS_ALL, HOSTPM_FLAGS_ALL);
+
+        if (delay_usec == 0)
+                delay_usec = config->delay_usec;
+        if (delay_usec < SUSPEND_DELAY_MIN_USEC || delay_usec > SUSPEND_DELAY_MAX_USEC)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Delay of %s is out of range; expected 1s to 1d, or 0 for the configured %s.",
+                                         format_duration(buf, sizeof buf, delay_usec),
+                                         format_duration((char[DURATION_MAX_STRING]) {0}, DURATION_MAX_STRING,
+                                                         config->delay_usec));
+
+        *plan = (SuspendPlan) {
+                .target = t,
+                .flags = flags,
+                .delay_usec = delay_usec,
+                .suspend_realtime_usec = now_realtime_usec + delay_usec,
+        };
+        return 0;
+}
+
+/* The one bound both entry points share: what the RTC and the host can
+ * honour. */
+static int check_duration(const Config *config, uint64_t duration_usec, const char *what, sd_bus_error *error) {
+        char asked[DURATION_MAX_STRING], lo[DURATION_MAX_STRING], hi[DURATION_MAX_STRING];
+
+        if (duration_usec >= config->minimum_duration_usec && duration_usec <= config->maximum_duration_usec)
+                return 0;
+
+        return sd_bus_error_setf(error, HOSTPM_ERROR_DURATION_OUT_OF_RANGE,
+                                 "%s %s is out of range; expected %s to %s (MinimumDuration= and "
+                                 "MaximumDuration= in hostpm.conf).",
+                                 what, format_duration(asked, sizeof asked, duration_usec),
+                                 format_duration(lo, sizeof lo, config->minimum_duration_usec),
+                                 format_duration(hi, sizeof hi, config->maximum_duration_usec));
+}
+
+int suspend_plan_for_duration(
+                const Config *config,
+                const char *target,
+                uint64_t duration_usec,
+                uint64_t delay_usec,
+                uint64_t flags,
+                uint64_t now_realtime_usec,
+                SuspendPlan *ret,
+                sd_bus_error *error) {
+
+        SuspendPlan plan;
+        int r;
+
+        r = check_common(config, target, delay_usec, flags, now_realtime_usec, &plan, error);
+        if (r < 0)
+                return r;
+        r = check_duration(config, duration_usec, "A sleep of", error);
+        if (r < 0)
+                return r;
+
+        /* The RTC counts whole seconds; round up so the host never sleeps
+         * less than asked. */
+        plan.duration_sec = duration_usec / USEC_PER_SEC + (duration_usec % USEC_PER_SEC != 0);
+        *ret = plan;
+        return 0;
+}
+
+int suspend_plan_for_wake_time(
+                const Config *config,
+                const char *target,
+                uint64_t wake_realtime_usec,
+                uint64_t delay_usec,
+                uint64_t flags,
+                uint64_t now_realtime_usec,
+                SuspendPlan *ret,
+                sd_bus_error *error) {
+
+        char wake[64], at[64];
+        SuspendPlan plan;
+        int r;
+
+        r = check_common(config, target, delay_usec, flags, now_realtime_usec, &plan, error);
+        if (r < 0)
+                return r;
+
+        if (wake_realtime_usec <= plan.suspend_realtime_usec)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_WAKE_TIME_IN_PAST,
+                                         "Wake time %s is not after the suspend at %s; expected a time at "
+                                         "least MinimumDuration= after it.",
+                                         format_wall_time(wake, sizeof wake, wake_realtime_usec),
+                                         format_wall_time(at, sizeof at, plan.suspend_realtime_usec));
+
+        r = check_duration(config, wake_realtime_usec - plan.suspend_realtime_usec,
+                           "Waking at that time means a sleep of", error);
+        if (r < 0)
+                return r;
+
+        plan.wake_realtime_usec = wake_realtime_usec;
+        plan.duration_sec = (wake_realtime_usec - plan.suspend_realtime_usec) / USEC_PER_SEC;
+        *ret = plan;
+        return 0;
+}
