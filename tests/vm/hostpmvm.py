@@ -6,6 +6,7 @@ every QMP event with host timestamps. run-scenario is the command-line front
 end; scenario checks may import this module for load_results()/sleeps().
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -22,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
-QEMU = "qemu-system-x86_64"
+QEMU = os.environ.get("HOSTPM_VM_QEMU", "qemu-system-x86_64")
 
 
 class Skip(Exception):
@@ -381,7 +382,7 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
     problems = summary["problems"]
     t_wall = time.monotonic()
 
-    with tempfile.TemporaryDirectory(prefix="hostpm-vm-") as work:
+    with _workdir() as work:
         stage = os.path.join(work, "payload")
         _stage_payload(stage, script, payload, install, env)
         payload_img = os.path.join(work, "payload.img")
@@ -463,6 +464,31 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
     summary["ok"] = not problems
     _write_summary(results, summary)
     return summary
+
+
+@contextlib.contextmanager
+def _workdir():
+    """Scratch directory for the disks and the QMP socket. Removes those left by
+    runs that were killed outright (their pid file names a dead process)."""
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        old = os.path.join(tmp, name)
+        if not name.startswith("hostpm-vm-work-"):
+            continue
+        try:
+            with open(os.path.join(old, "pid")) as f:
+                os.kill(int(f.read()), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except (OSError, ValueError):
+            pass
+    work = tempfile.mkdtemp(prefix="hostpm-vm-work-")
+    try:
+        with open(os.path.join(work, "pid"), "w") as f:
+            f.write(str(os.getpid()))
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _write_summary(results, summary):
