@@ -369,15 +369,17 @@ def load_results(results):
 def run_scenario(name, results, payload=None, install=None, env=None, timeout=300.0,
                  memory=1024, smp=2, console=None, rebuild_image=False, poweroff_grace=3.0):
     """Boot the guest once, run scenario `name` in it, collect everything into
-    `results`. Returns the summary dict (summary["ok"] is the verdict); raises
+    `results` (None: a new directory under /tmp). Returns the summary dict (summary["ok"] is the verdict); raises
     Skip if the machine cannot run it."""
     script, check = scenario_files(name)
     env = dict(env or {})
     artifacts = build_image(rebuild=rebuild_image)
     if shutil.which(QEMU) is None:
         raise Skip("%s is not installed" % QEMU)
+    if results is None:
+        results = tempfile.mkdtemp(prefix="hostpm-vm-results-")
     os.makedirs(results, exist_ok=True)
-    summary = {"scenario": name, "script": script, "check": check, "env": env,
+    summary = {"scenario": name, "results": results, "script": script, "check": check, "env": env,
                "image": artifacts, "ok": False, "problems": []}
     problems = summary["problems"]
     t_wall = time.monotonic()
