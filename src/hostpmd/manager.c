@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <stddef.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus-errors.h"

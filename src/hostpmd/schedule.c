@@ -9,6 +9,7 @@
 #include "log.h"
 #include "macro.h"
 #include "schedule.h"
+#include "rtc.h"
 #include "timespan.h"
 
 /* systemd's default AccuracySec= is a minute; the suspend must start when

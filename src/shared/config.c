@@ -183,13 +183,13 @@ static int parse_delay(ConfigParser *p, const char *key, const char *value) {
         uint64_t usec;
         int r;
 
-        r = parse_duration_value(p, key, value, "5s, 500ms", &usec);
+        r = parse_duration_value(p, key, value, "5s, 30s", &usec);
         if (r < 0)
                 return r;
         /* the timer must not fire before the reply has left, nor leave the
          * caller wondering for long */
-        if (usec == 0 || usec > CONFIG_DELAY_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "out of range; expected more than 0 and at most 1h");
+        if (usec < CONFIG_DELAY_MIN_USEC || usec > CONFIG_DELAY_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value, "out of range; expected 1s to 1h");
 
         p->config.delay_usec = usec;
         return 0;

@@ -22,6 +22,7 @@ typedef struct Config {
 } Config;
 
 /* Bounds the file is checked against. */
+#define CONFIG_DELAY_MIN_USEC            USEC_PER_SEC
 #define CONFIG_DELAY_MAX_USEC            (3600 * USEC_PER_SEC)
 #define CONFIG_MINIMUM_DURATION_MIN_USEC USEC_PER_SEC
 

@@ -49,6 +49,7 @@ static int read_one_line(const char *path, char **ret) {
                 if (ferror(f))
                         return negative_errno();
                 /* an empty attribute (no alarm set) */
+                free(line);
                 line = strdup("");
                 if (!line)
                         return -ENOMEM;

@@ -1,79 +1,137 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* hostpm-suspend: the command line for people and scripts. */
+/* hostpm-suspend: the command line for people and scripts. Everything goes
+ * through hostpmd on the system bus, locally or over SSH (-H). */
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <time.h>
 
-#include "config.h"
+#include "build-config.h"
+#include "bus-errors.h"
+#include "bus-names.h"
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
-#include "capabilities.h"
 #include "log.h"
 #include "macro.h"
-
-/* Documented in --help; scripts rely on them. */
-enum {
-        EXIT_OK = 0,
-        EXIT_FAILED = 1,
-        EXIT_USAGE = 2,
-        EXIT_CAPABILITIES_UNKNOWN = 3,
-};
-
-typedef enum OutputFormat {
-        OUTPUT_TABLE,
-        OUTPUT_XML,
-        OUTPUT_JSON,
-} OutputFormat;
+#include "polkit-agent.h"
+#include "suspend-plan.h"
+#include "timespan.h"
+#include "verbs.h"
 
 typedef enum Action {
-        ACTION_NONE,
+        ACTION_SCHEDULE,
+        ACTION_CANCEL,
+        ACTION_STATUS,
         ACTION_CAPABILITIES,
 } Action;
 
-static Action arg_action = ACTION_NONE;
-static OutputFormat arg_output = OUTPUT_TABLE;
-
-#define DEFAULT_MAX_SECONDS UINT64_C(82800) /* 23 h: rtc_cmos without a day alarm refuses ≥ 24 h */
+static Action arg_action = ACTION_SCHEDULE;
+static OutputFormat arg_output = OUTPUT_TEXT;
+static const char *arg_target = "mem";
+static uint64_t arg_duration_usec = 0;
+static uint64_t arg_until_usec = 0;
+static uint64_t arg_delay_usec = 0;
+static bool arg_dry_run = false;
+static bool arg_wait = false;
+static bool arg_ignore_inhibitors = false;
+static bool arg_ask_password = true;
+static const char *arg_host = NULL;
 
 static void help(void) {
-        printf("Usage: %s [OPTIONS] --capabilities\n"
+        const char *n = program_invocation_short_name;
+
+        printf("Usage: %s [OPTIONS] DURATION\n"
+               "       %s [OPTIONS] --until=TIME\n"
+               "       %s --cancel | --status | --capabilities [--xml | --json]\n"
                "\n"
-               "Suspend this host for a given time and let the RTC wake it up.\n"
+               "Suspend this host for a given time and let its RTC wake it up.\n"
                "\n"
-               "  -h --help            Show this help\n"
-               "     --version         Show the version\n"
-               "     --capabilities    Show what the host's power management can do\n"
-               "     --xml             With --capabilities: libvirt-compatible XML\n"
-               "     --json            With --capabilities: JSON\n"
+               "DURATION is the time asleep: 90, 90s, 15min, 1h 30min, 2d.\n"
+               "TIME is a wall-clock wake time: HH:MM[:SS] (next occurrence),\n"
+               "'YYYY-MM-DD HH:MM[:SS]' (local time) or @EPOCH.\n"
+               "\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the version\n"
+               "  -t --target=TARGET      mem (default), disk, hybrid, suspend-then-hibernate\n"
+               "     --until=TIME         Wake at TIME instead of after DURATION\n"
+               "     --delay=SPAN         Wait SPAN before suspending (default: hostpmd's Delay=)\n"
+               "     --dry-run            Check and authorize, but schedule nothing\n"
+               "     --wait               Wait until the host is back; print the time asleep\n"
+               "     --ignore-inhibitors  Suspend even if a program inhibits sleep (own polkit action)\n"
+               "     --cancel             Cancel the pending suspend\n"
+               "     --status             Show the pending suspend and the last outcome\n"
+               "     --capabilities       Show what the host's power management can do\n"
+               "     --xml                With --capabilities: libvirt-compatible XML\n"
+               "     --json               JSON output\n"
+               "     --no-ask-password    Never ask for a password (polkit)\n"
+               "  -H --host=[USER@]HOST   Operate on a remote host, over SSH\n"
                "\n"
                "Exit status:\n"
                "  0  success\n"
-               "  1  failure\n"
+               "  1  failure not listed below\n"
                "  2  invalid command line\n"
-               "  3  logind could not be asked; the output says why and claims no support\n",
-               program_invocation_short_name);
+               "  3  logind could not be asked what the host supports\n"
+               "  4  not authorized\n"
+               "  5  busy: another suspend is pending\n"
+               "  6  refused: unsupported target, duration or time out of range, no wake alarm\n"
+               "  7  nothing to cancel\n"
+               "  8  too late to cancel: the suspend has started\n"
+               "  9  --wait: the suspend failed or the host did not resume as planned\n",
+               n, n, n);
+}
+
+static int usage_error(const char *format, ...) _printf_(1, 2);
+static int usage_error(const char *format, ...) {
+        va_list ap;
+
+        fprintf(stderr, "%s: ", program_invocation_short_name);
+        va_start(ap, format);
+        vfprintf(stderr, format, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return -EINVAL;
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100,
+                ARG_UNTIL,
+                ARG_DELAY,
+                ARG_DRY_RUN,
+                ARG_WAIT,
+                ARG_IGNORE_INHIBITORS,
+                ARG_CANCEL,
+                ARG_STATUS,
                 ARG_CAPABILITIES,
                 ARG_XML,
                 ARG_JSON,
+                ARG_NO_ASK_PASSWORD,
         };
         static const struct option options[] = {
-                { "help",         no_argument, NULL, 'h'              },
-                { "version",      no_argument, NULL, ARG_VERSION      },
-                { "capabilities", no_argument, NULL, ARG_CAPABILITIES },
-                { "xml",          no_argument, NULL, ARG_XML          },
-                { "json",         no_argument, NULL, ARG_JSON         },
+                { "help",              no_argument,       NULL, 'h'                   },
+                { "version",           no_argument,       NULL, ARG_VERSION           },
+                { "target",            required_argument, NULL, 't'                   },
+                { "until",             required_argument, NULL, ARG_UNTIL             },
+                { "delay",             required_argument, NULL, ARG_DELAY             },
+                { "dry-run",           no_argument,       NULL, ARG_DRY_RUN           },
+                { "wait",              no_argument,       NULL, ARG_WAIT              },
+                { "ignore-inhibitors", no_argument,       NULL, ARG_IGNORE_INHIBITORS },
+                { "cancel",            no_argument,       NULL, ARG_CANCEL            },
+                { "status",            no_argument,       NULL, ARG_STATUS            },
+                { "capabilities",      no_argument,       NULL, ARG_CAPABILITIES      },
+                { "xml",               no_argument,       NULL, ARG_XML               },
+                { "json",              no_argument,       NULL, ARG_JSON              },
+                { "no-ask-password",   no_argument,       NULL, ARG_NO_ASK_PASSWORD   },
+                { "host",              required_argument, NULL, 'H'                   },
                 { NULL, 0, NULL, 0 }
         };
-        int c;
+        const char *until = NULL, *delay = NULL;
+        unsigned n_actions = 0;
+        int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "+ht:H:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -81,8 +139,38 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_VERSION:
                         printf("hostpm %s\n", PACKAGE_VERSION);
                         return 0;
+                case 't':
+                        if (sleep_target_from_string(optarg) < 0)
+                                return usage_error("unknown target '%s'; expected one of: %s",
+                                                   optarg, sleep_target_list());
+                        arg_target = optarg;
+                        break;
+                case ARG_UNTIL:
+                        until = optarg;
+                        break;
+                case ARG_DELAY:
+                        delay = optarg;
+                        break;
+                case ARG_DRY_RUN:
+                        arg_dry_run = true;
+                        break;
+                case ARG_WAIT:
+                        arg_wait = true;
+                        break;
+                case ARG_IGNORE_INHIBITORS:
+                        arg_ignore_inhibitors = true;
+                        break;
+                case ARG_CANCEL:
+                        arg_action = ACTION_CANCEL;
+                        n_actions++;
+                        break;
+                case ARG_STATUS:
+                        arg_action = ACTION_STATUS;
+                        n_actions++;
+                        break;
                 case ARG_CAPABILITIES:
                         arg_action = ACTION_CAPABILITIES;
+                        n_actions++;
                         break;
                 case ARG_XML:
                         arg_output = OUTPUT_XML;
@@ -90,124 +178,93 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_JSON:
                         arg_output = OUTPUT_JSON;
                         break;
+                case ARG_NO_ASK_PASSWORD:
+                        arg_ask_password = false;
+                        break;
+                case 'H':
+                        if (isempty(optarg))
+                                return usage_error("empty --host; expected [USER@]HOST");
+                        arg_host = optarg;
+                        break;
                 case '?':
-                        if (optopt)
-                                log_error("unknown option '-%c'; see --help for the accepted options", optopt);
-                        else
-                                log_error("unknown option '%s'; see --help for the accepted options",
-                                          argv[optind - 1]);
-                        return -EINVAL;
+                        if (optopt != 0 && optopt < 0x100)
+                                return usage_error("unknown option '-%c' or missing argument; see --help", optopt);
+                        return usage_error("unknown option '%s' or missing argument; see --help",
+                                           argv[optind - 1]);
                 default:
                         return -EINVAL;
                 }
 
-        if (optind < argc) {
-                log_error("unexpected argument '%s'; expected --capabilities", argv[optind]);
-                return -EINVAL;
+        if (n_actions > 1)
+                return usage_error("--cancel, --status and --capabilities exclude each other; give one");
+        if (arg_output == OUTPUT_XML && arg_action != ACTION_CAPABILITIES)
+                return usage_error("--xml goes with --capabilities only");
+
+        if (arg_action != ACTION_SCHEDULE) {
+                if (optind < argc)
+                        return usage_error("unexpected argument '%s'", argv[optind]);
+                if (until || delay || arg_dry_run || arg_wait || arg_ignore_inhibitors)
+                        return usage_error("--until, --delay, --dry-run, --wait and --ignore-inhibitors go with "
+                                           "scheduling a suspend, not with --cancel, --status or --capabilities");
+                return 1;
         }
-        if (arg_action == ACTION_NONE) {
-                log_error("nothing to do; expected --capabilities (see --help)");
-                return -EINVAL;
+
+        if (delay) {
+                r = parse_duration(delay, &arg_delay_usec);
+                if (r < 0 || arg_delay_usec == 0)
+                        return usage_error("invalid delay '%s'; expected a time span from 1s to 1d such as 5s or "
+                                           "2min", delay);
         }
+
+        if (until) {
+                struct timespec ts;
+
+                if (optind < argc)
+                        return usage_error("give either DURATION or --until=TIME, not both");
+                clock_gettime(CLOCK_REALTIME, &ts);
+                r = parse_wake_time(until, (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000,
+                                    &arg_until_usec);
+                if (r < 0)
+                        return usage_error("invalid wake time '%s'; expected HH:MM[:SS], 'YYYY-MM-DD HH:MM[:SS]' "
+                                           "or @EPOCH", until);
+                return 1;
+        }
+
+        if (optind >= argc)
+                return usage_error("missing DURATION; expected a time span such as 90, 90s, 15min, "
+                                   "'1h 30min' or 2d (or --until=TIME, --status, --capabilities; see --help)");
+        if (optind + 1 < argc)
+                return usage_error("unexpected argument '%s' after DURATION '%s'; quote a duration with "
+                                   "spaces, e.g. '1h 30min'", argv[optind + 1], argv[optind]);
+        r = parse_duration(argv[optind], &arg_duration_usec);
+        if (r == -ERANGE)
+                return usage_error("duration '%s' is too long; expected at most hostpmd's MaximumDuration= "
+                                   "(see --capabilities)", argv[optind]);
+        if (r < 0)
+                return usage_error("invalid duration '%s'; expected a time span such as 90, 90s, 15min, "
+                                   "'1h 30min' or 2d", argv[optind]);
+        if (arg_duration_usec == 0)
+                return usage_error("a duration of 0 is not a sleep; expected at least hostpmd's "
+                                   "MinimumDuration= (default 60s)");
         return 1;
 }
 
-/* Test seam: how long to wait for logind (seconds), read once. */
-static uint64_t bus_timeout_usec(void) {
-        const char *e = secure_getenv("HOSTPM_BUS_TIMEOUT_SEC");
-        unsigned long long v;
-        char *end;
-
-        if (isempty(e))
-                return CAPABILITIES_QUERY_TIMEOUT_USEC;
-        errno = 0;
-        v = strtoull(e, &end, 10);
-        if (errno != 0 || *end != '\0' || v == 0 || v > UINT64_MAX / USEC_PER_SEC)
-                return CAPABILITIES_QUERY_TIMEOUT_USEC;
-        return v * USEC_PER_SEC;
-}
-
-static void print_table(const Capabilities *c) {
-        if (c->query_error == 0) {
-                printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
-                for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
-                        const TargetCapability *tc = &c->targets[t];
-                        const char *note = logind_answer_is_blocked(tc->answer) ? " (blocked now)" :
-                                           tc->answer == LOGIND_ANSWER_UNKNOWN ? " (not understood)" : "";
-
-                        printf("%-24s %-10s %s%s%s\n",
-                               sleep_target_to_string(t),
-                               logind_answer_is_supported(tc->answer) ? "yes" : "no",
-                               tc->raw ? tc->raw : logind_answer_to_string(tc->answer),
-                               note,
-                               logind_answer_needs_authentication(tc->answer) ? " (needs authentication)" : "");
-                }
-        } else
-                printf("Sleep targets: unknown (%s)\n", c->query_error_message ? c->query_error_message : strerror(-c->query_error));
-
-        printf("\nWake alarm: ");
-        if (!c->rtc.present)
-                printf("%s not present\n", c->rtc.device);
-        else {
-                printf("%s (%s)%s, wake source %s", c->rtc.device, c->rtc.name ? c->rtc.name : "unknown driver",
-                       c->rtc.has_wakealarm ? "" : ", no wakealarm attribute",
-                       rtc_wakeup_to_string(c->rtc.wakeup));
-                if (c->rtc.alarm > 0)
-                        printf(", alarm pending at %" PRIu64, c->rtc.alarm);
-                printf("\n");
-        }
-        printf("Longest sleep: %" PRIu64 " s\n", c->rtc.max_seconds);
-}
-
-static int verb_capabilities(void) {
-        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        _cleanup_(capabilities_done) Capabilities c = {0};
-        _cleanup_free_ char *text = NULL;
+static int connect_bus(sd_bus **ret) {
         int r;
 
-        r = sd_bus_open_system(&bus);
-        if (r < 0)
-                r = capabilities_set_query_error(&c, r, NULL, "Failed to connect to the system bus");
+        if (arg_host)
+                r = sd_bus_open_system_remote(ret, arg_host);
         else
-                r = capabilities_query_logind(bus, bus_timeout_usec(), &c);
+                r = sd_bus_open_system(ret);
         if (r < 0)
-                return log_error_errno(r, "Failed to query logind: %s", STRERROR(r));
-
-        r = rtc_read_info(rtc_sysfs_root(), "rtc0", &c.rtc);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read the RTC: %s", STRERROR(r));
-        c.rtc.max_seconds = DEFAULT_MAX_SECONDS;
-
-        if (c.query_error != 0)
-                log_warning("warning: could not ask logind what this host supports: %s%s%s%s; "
-                            "no power management support is claimed",
-                            c.query_error_message ? c.query_error_message : strerror(-c.query_error),
-                            c.query_error_name ? " (" : "", c.query_error_name ? c.query_error_name : "",
-                            c.query_error_name ? ")" : "");
-
-        switch (arg_output) {
-        case OUTPUT_XML:
-                r = capabilities_to_xml(&c, &text);
-                break;
-        case OUTPUT_JSON:
-                r = capabilities_to_json(&c, &text);
-                break;
-        case OUTPUT_TABLE:
-                print_table(&c);
-                r = 0;
-                break;
-        }
-        if (r < 0)
-                return log_error_errno(r, "Failed to format the capabilities: %s", STRERROR(r));
-        if (text)
-                fputs(text, stdout);
-        if (arg_output == OUTPUT_JSON)
-                fputc('\n', stdout);
-
-        return c.query_error != 0 ? EXIT_CAPABILITIES_UNKNOWN : EXIT_OK;
+                return log_error_errno(r, "Failed to connect to the system bus%s%s: %s",
+                                       arg_host ? " of " : "", arg_host ? arg_host : "", STRERROR(r));
+        return 0;
 }
 
 int main(int argc, char *argv[]) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        pid_t agent = 0;
         int r;
 
         log_set_program_name(program_invocation_short_name);
@@ -219,16 +276,49 @@ int main(int argc, char *argv[]) {
         if (r == 0)
                 return EXIT_OK;
 
+        r = bus_errors_register();
+        if (r >= 0)
+                r = connect_bus(&bus);
+        if (r < 0)
+                return EXIT_FAILED;
+
+        /* Passwords are typed locally only: a remote polkit agent would
+         * need a terminal on the other side. */
+        if (arg_ask_password && !arg_host && (arg_action == ACTION_SCHEDULE || arg_action == ACTION_CANCEL)) {
+                (void) sd_bus_set_allow_interactive_authorization(bus, true);
+                agent = polkit_agent_open();
+        }
+
         switch (arg_action) {
         case ACTION_CAPABILITIES:
-                r = verb_capabilities();
+                r = verb_capabilities(bus, arg_output);
                 break;
-        default:
-                r = -EINVAL;
+        case ACTION_STATUS:
+                r = verb_status(bus, arg_output);
+                break;
+        case ACTION_CANCEL:
+                r = verb_cancel(bus, arg_output);
+                break;
+        case ACTION_SCHEDULE: {
+                ScheduleArgs a = {
+                        .target = arg_target,
+                        .duration_usec = arg_duration_usec,
+                        .until_usec = arg_until_usec,
+                        .delay_usec = arg_delay_usec,
+                        .flags = (arg_dry_run ? HOSTPM_FLAG_DRY_RUN : 0) |
+                                 (arg_ignore_inhibitors ? HOSTPM_FLAG_IGNORE_INHIBITORS : 0),
+                        .wait = arg_wait,
+                        .host = arg_host,
+                };
+                r = verb_schedule(bus, &a, arg_output);
+                break;
         }
+        }
+        polkit_agent_close(agent);
+
         if (fflush(stdout) != 0 || ferror(stdout)) {
-                log_error_errno(-EIO, "Failed to write the output: %s", STRERROR(EIO));
+                log_error("Failed to write the output: %s", STRERROR(EIO));
                 return EXIT_FAILED;
         }
-        return r < 0 ? EXIT_FAILED : r;
+        return r;
 }

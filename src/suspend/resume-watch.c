@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <inttypes.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "log.h"
+#include "resume-watch.h"
+#include "status.h"
+#include "timespan.h"
+
+#define POLL_INTERVAL_USEC (2 * USEC_PER_SEC)
+
+struct ResumeWatch {
+        sd_bus *bus;
+        sd_bus_slot *match;
+        const char *id;        /* the request followed; set once it is known */
+        bool finished;
+        char *result, *error;
+        uint64_t asked_usec, slept_usec;
+        int woken_by_alarm;
+};
+
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static int set_result(ResumeWatch *w, const char *result, const char *error, uint64_t asked, uint64_t slept, int woken) {
+        free(w->result);
+        free(w->error);
+        w->result = strdup(result);
+        w->error = strdup(error ? error : "");
+        if (!w->result || !w->error)
+                return -ENOMEM;
+        w->asked_usec = asked;
+        w->slept_usec = slept;
+        w->woken_by_alarm = woken;
+        w->finished = true;
+        return 0;
+}
+
+static int match_suspend_finished(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ResumeWatch *w = userdata;
+        const char *id, *result, *error;
+        uint64_t asked, slept;
+        int woken;
+
+        if (sd_bus_message_read(m, "ssttbs", &id, &result, &asked, &slept, &woken, &error) < 0)
+                return 0;
+        if (!w->id || !streq(id, w->id))
+                return 0;
+        return set_result(w, result, error, asked, slept, woken);
+}
+
+static int watch_attach(ResumeWatch *w) {
+        w->match = sd_bus_slot_unref(w->match);
+        return sd_bus_match_signal(w->bus, &w->match, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                   "SuspendFinished", match_suspend_finished, w);
+}
+
+int resume_watch_new(sd_bus *bus, ResumeWatch **ret) {
+        ResumeWatch *w;
+        int r;
+
+        w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->bus = sd_bus_ref(bus);
+        r = watch_attach(w);
+        if (r < 0) {
+                resume_watch_free(w);
+                return r;
+        }
+        *ret = w;
+        return 0;
+}
+
+ResumeWatch *resume_watch_free(ResumeWatch *w) {
+        if (!w)
+                return NULL;
+        sd_bus_slot_unref(w->match);
+        sd_bus_unref(w->bus);
+        free(w->result);
+        free(w->error);
+        free(w);
+        return NULL;
+}
+
+/* The properties say how it ended when the signal was missed. */
+static int poll_status(ResumeWatch *w) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(status_done) Status s = {0};
+        int r;
+
+        r = status_read(w->bus, &s, &error);
+        if (r < 0)
+                return r;
+        if (streq_ptr(s.last_id, w->id) && s.last_result && !streq(s.last_result, "suspending"))
+                return set_result(w, s.last_result, s.last_error, s.last_asked_usec, s.last_slept_usec,
+                                  s.last_woken_by_alarm);
+        /* gone from systemd without a record of ours: someone cancelled it */
+        if (!streq_ptr(s.pending_id, w->id) && !streq_ptr(s.last_id, w->id))
+                return set_result(w, "cancelled", "the request is no longer pending", 0, 0, 0);
+        return 0;
+}
+
+static int reconnect(ResumeWatch *w, const char *host) {
+        sd_bus *bus = NULL;
+        int r;
+
+        r = host ? sd_bus_open_system_remote(&bus, host) : sd_bus_open_system(&bus);
+        if (r < 0)
+                return r;
+        sd_bus_flush_close_unref(w->bus);
+        w->bus = bus;
+        return watch_attach(w);
+}
+
+int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t wake_usec, OutputFormat output) {
+        char asked[DURATION_MAX_STRING], slept[DURATION_MAX_STRING];
+        uint64_t deadline, next_poll;
+        int r;
+
+        w->id = id;
+        /* a generous bound: resume on a real host can take a minute */
+        deadline = wake_usec + 120 * USEC_PER_SEC + (wake_usec - now_realtime_usec()) / 10;
+        next_poll = now_realtime_usec() + POLL_INTERVAL_USEC;
+
+        while (!w->finished) {
+                uint64_t now = now_realtime_usec();
+
+                if (now > deadline) {
+                        log_error("No outcome for request %s by %s after the planned wake-up; see "
+                                  "hostpm-suspend --status and the journal (journalctl -u hostpm-suspend.service).",
+                                  id, "2 minutes");
+                        return EXIT_SLEEP_FAILED;
+                }
+
+                r = sd_bus_process(w->bus, NULL);
+                if (r > 0)
+                        continue;
+                if (r >= 0 && now >= next_poll) {
+                        r = poll_status(w);
+                        next_poll = now + POLL_INTERVAL_USEC;
+                }
+                if (r < 0) {
+                        /* the connection may not survive the sleep: try again */
+                        log_debug("Lost hostpmd (%s), reconnecting.", STRERROR(r));
+                        if (reconnect(w, host) < 0)
+                                (void) usleep(POLL_INTERVAL_USEC / 2);
+                        continue;
+                }
+                if (w->finished)
+                        break;
+                (void) sd_bus_wait(w->bus, next_poll > now ? next_poll - now : 0);
+        }
+
+        if (output == OUTPUT_JSON)
+                printf("{ \"id\": \"%s\", \"result\": \"%s\", \"asked_usec\": %" PRIu64 ", \"slept_usec\": %" PRIu64
+                       ", \"woken_by_alarm\": %s, \"error\": \"%s\" }\n",
+                       id, w->result, w->asked_usec, w->slept_usec, w->woken_by_alarm ? "true" : "false", w->error);
+        else if (streq(w->result, "resumed"))
+                printf("Resumed: slept %s (asked %s), %s.\n",
+                       format_duration(slept, sizeof slept, w->slept_usec / USEC_PER_MSEC * USEC_PER_MSEC),
+                       format_duration(asked, sizeof asked, w->asked_usec),
+                       w->woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm");
+        else
+                printf("Request %s %s%s%s.\n", id, w->result, isempty(w->error) ? "" : ": ", w->error);
+
+        return streq(w->result, "resumed") && w->woken_by_alarm ? EXIT_OK : EXIT_SLEEP_FAILED;
+}

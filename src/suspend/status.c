@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <inttypes.h>
+#include <json-c/json.h>
+
+#include "bus-names.h"
+#include "macro.h"
+#include "status.h"
+#include "timespan.h"
+
+void status_done(Status *s) {
+        free(s->pending_id);
+        free(s->pending_state);
+        free(s->pending_target);
+        free(s->last_id);
+        free(s->last_target);
+        free(s->last_result);
+        free(s->last_error);
+        *s = (Status) {0};
+}
+
+/* One GetAll round trip; properties this version does not know are
+ * skipped, so a newer hostpmd still works with an older CLI. */
+int status_read(sd_bus *bus, Status *ret, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(status_done) Status s = {0};
+        const struct {
+                const char *name;
+                char type;
+                void *p;
+        } fields[] = {
+                { "PendingId",           's', &s.pending_id },
+                { "PendingState",        's', &s.pending_state },
+                { "PendingTarget",       's', &s.pending_target },
+                { "PendingSuspendUSec",  't', &s.pending_suspend_usec },
+                { "PendingWakeUSec",     't', &s.pending_wake_usec },
+                { "PendingDurationUSec", 't', &s.pending_duration_usec },
+                { "PendingRequesterUID", 'u', &s.pending_requester_uid },
+                { "LastId",              's', &s.last_id },
+                { "LastTarget",          's', &s.last_target },
+                { "LastResult",          's', &s.last_result },
+                { "LastError",           's', &s.last_error },
+                { "LastAskedUSec",       't', &s.last_asked_usec },
+                { "LastSleptUSec",       't', &s.last_slept_usec },
+                { "LastSuspendUSec",     't', &s.last_suspend_usec },
+                { "LastResumeUSec",      't', &s.last_resume_usec },
+                { "LastWokenByAlarm",    'b', &s.last_woken_by_alarm },
+        };
+        int r;
+
+        r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, "org.freedesktop.DBus.Properties",
+                               "GetAll", error, &reply, "s", HOSTPM_MANAGER_IFACE);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name;
+                bool used = false;
+
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r < 0)
+                        return r;
+                for (size_t i = 0; i < ELEMENTSOF(fields) && !used; i++) {
+                        char sig[2] = { fields[i].type, 0 };
+
+                        if (!streq(name, fields[i].name))
+                                continue;
+                        used = true;
+                        if (fields[i].type == 's') {
+                                const char *v;
+
+                                r = sd_bus_message_read(reply, "v", "s", &v);
+                                if (r >= 0 && !(*(char **) fields[i].p = strdup(v)))
+                                        return -ENOMEM;
+                        } else
+                                r = sd_bus_message_read(reply, "v", sig, fields[i].p);
+                        if (r < 0)
+                                return r;
+                }
+                if (!used) {
+                        r = sd_bus_message_skip(reply, "v");
+                        if (r < 0)
+                                return r;
+                }
+                r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+
+        *ret = s;
+        s = (Status) {0};
+        return 0;
+}
+
+static const char *str(const char *s) {
+        return s ? s : "";
+}
+
+void status_print_text(const Status *s) {
+        char a[WALL_TIME_MAX_STRING], b[WALL_TIME_MAX_STRING];
+        char d1[DURATION_MAX_STRING], d2[DURATION_MAX_STRING];
+
+        if (isempty(s->pending_state))
+                printf("Pending: none\n");
+        else if (streq(s->pending_state, "suspending"))
+                printf("Pending: request %s, suspending to %s now; wakes at about %s\n",
+                       str(s->pending_id), str(s->pending_target),
+                       s->pending_wake_usec ? format_wall_time(b, sizeof b, s->pending_wake_usec) : "?");
+        else
+                printf("Pending: request %s, suspend to %s at %s, wake at %s (UID %" PRIu32 ")\n",
+                       str(s->pending_id), str(s->pending_target),
+                       format_wall_time(a, sizeof a, s->pending_suspend_usec) ? a : "?",
+                       format_wall_time(b, sizeof b, s->pending_wake_usec) ? b : "?",
+                       s->pending_requester_uid);
+
+        if (isempty(s->last_result)) {
+                printf("Last:    none recorded\n");
+                return;
+        }
+        printf("Last:    request %s to %s: %s", str(s->last_id), str(s->last_target), s->last_result);
+        if (streq(s->last_result, "resumed"))
+                printf("; asked %s, slept %s, %s", format_duration(d1, sizeof d1, s->last_asked_usec),
+                       format_duration(d2, sizeof d2, s->last_slept_usec / USEC_PER_MSEC * USEC_PER_MSEC),
+                       s->last_woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm");
+        if (!isempty(s->last_error))
+                printf("; %s", s->last_error);
+        printf("\n");
+        if (s->last_resume_usec > 0)
+                printf("         resumed at %s\n", format_wall_time(a, sizeof a, s->last_resume_usec) ? a : "?");
+}
+
+void status_print_json(const Status *s) {
+        json_object *o = json_object_new_object(), *p, *l;
+
+        p = json_object_new_object();
+        json_object_object_add(p, "id", json_object_new_string(str(s->pending_id)));
+        json_object_object_add(p, "state", json_object_new_string(str(s->pending_state)));
+        json_object_object_add(p, "target", json_object_new_string(str(s->pending_target)));
+        json_object_object_add(p, "suspend_usec", json_object_new_uint64(s->pending_suspend_usec));
+        json_object_object_add(p, "wake_usec", json_object_new_uint64(s->pending_wake_usec));
+        json_object_object_add(p, "duration_usec", json_object_new_uint64(s->pending_duration_usec));
+        json_object_object_add(o, "pending", isempty(s->pending_state) ? NULL : p);
+        if (isempty(s->pending_state))
+                json_object_put(p);
+
+        l = json_object_new_object();
+        json_object_object_add(l, "id", json_object_new_string(str(s->last_id)));
+        json_object_object_add(l, "target", json_object_new_string(str(s->last_target)));
+        json_object_object_add(l, "result", json_object_new_string(str(s->last_result)));
+        json_object_object_add(l, "error", json_object_new_string(str(s->last_error)));
+        json_object_object_add(l, "asked_usec", json_object_new_uint64(s->last_asked_usec));
+        json_object_object_add(l, "slept_usec", json_object_new_uint64(s->last_slept_usec));
+        json_object_object_add(l, "woken_by_alarm", json_object_new_boolean(s->last_woken_by_alarm));
+        json_object_object_add(l, "suspend_usec", json_object_new_uint64(s->last_suspend_usec));
+        json_object_object_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec));
+        json_object_object_add(o, "last", isempty(s->last_result) ? NULL : l);
+        if (isempty(s->last_result))
+                json_object_put(l);
+
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+        json_object_put(o);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "capabilities-json.h"
+#include "capabilities-xml.h"
+#include "log.h"
+#include "macro.h"
+#include "resume-watch.h"
+#include "status.h"
+#include "suspend-plan.h"
+#include "timespan.h"
+#include "verbs.h"
+
+static const struct {
+        const char *name;
+        int status;
+} error_exit_table[] = {
+        { HOSTPM_ERROR_NOT_AUTHORIZED,                         EXIT_NOT_AUTHORIZED },
+        { SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,    EXIT_NOT_AUTHORIZED },
+        { SD_BUS_ERROR_ACCESS_DENIED,                          EXIT_NOT_AUTHORIZED },
+        { HOSTPM_ERROR_BUSY,                                   EXIT_BUSY },
+        { HOSTPM_ERROR_UNSUPPORTED_TARGET,                     EXIT_REFUSED },
+        { HOSTPM_ERROR_INVALID_TARGET,                         EXIT_REFUSED },
+        { HOSTPM_ERROR_DURATION_OUT_OF_RANGE,                  EXIT_REFUSED },
+        { HOSTPM_ERROR_WAKE_TIME_IN_PAST,                      EXIT_REFUSED },
+        { HOSTPM_ERROR_INVALID_FLAGS,                          EXIT_REFUSED },
+        { HOSTPM_ERROR_NO_WAKE_ALARM,                          EXIT_REFUSED },
+        { SD_BUS_ERROR_INVALID_ARGS,                           EXIT_REFUSED },
+        { HOSTPM_ERROR_CAPABILITIES_UNKNOWN,                   EXIT_CAPABILITIES_UNKNOWN },
+        { HOSTPM_ERROR_NOTHING_PENDING,                        EXIT_NOTHING_PENDING },
+        { HOSTPM_ERROR_TOO_LATE,                               EXIT_TOO_LATE },
+};
+
+int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
+        if (sd_bus_error_is_set(error)) {
+                log_error("%s: %s", what, error->message ? error->message : error->name);
+                for (size_t i = 0; i < ELEMENTSOF(error_exit_table); i++)
+                        if (sd_bus_error_has_name(error, error_exit_table[i].name))
+                                return error_exit_table[i].status;
+                return EXIT_FAILED;
+        }
+        log_error("%s: %s", what, STRERROR(r));
+        return EXIT_FAILED;
+}
+
+static uint64_t now_realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void print_capabilities_table(const Capabilities *c) {
+        if (c->query_error == 0) {
+                printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
+                for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
+                        const TargetCapability *tc = &c->targets[t];
+
+                        printf("%-24s %-10s %s%s%s%s\n",
+                               sleep_target_to_string(t),
+                               logind_answer_is_supported(tc->answer) ? "yes" : "no",
+                               tc->raw ? tc->raw : logind_answer_to_string(tc->answer),
+                               logind_answer_is_blocked(tc->answer) ? " (blocked now)" : "",
+                               tc->answer == LOGIND_ANSWER_UNKNOWN ? " (not understood)" : "",
+                               logind_answer_needs_authentication(tc->answer) ? " (needs authentication)" : "");
+                }
+        } else
+                printf("Sleep targets: unknown (%s)\n",
+                       c->query_error_message ? c->query_error_message : STRERROR(c->query_error));
+
+        printf("\nWake alarm:    ");
+        if (!c->rtc.present)
+                printf("%s not present\n", c->rtc.device);
+        else {
+                printf("%s (%s)%s, wake source %s", c->rtc.device, c->rtc.name ? c->rtc.name : "unknown driver",
+                       c->rtc.has_wakealarm ? "" : ", no wakealarm attribute",
+                       rtc_wakeup_to_string(c->rtc.wakeup));
+                if (c->rtc.alarm > 0)
+                        printf(", alarm pending at %" PRIu64, c->rtc.alarm);
+                printf("\n");
+        }
+        char buf[DURATION_MAX_STRING];
+        printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, c->rtc.max_seconds * USEC_PER_SEC));
+}
+
+int verb_capabilities(sd_bus *bus, OutputFormat output) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(capabilities_done) Capabilities c = {0};
+        _cleanup_free_ char *json = NULL;
+        const char *xml;
+        int r;
+
+        r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                               "GetCapabilities", &error, &reply, NULL);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to ask hostpmd for the capabilities");
+        r = sd_bus_message_read(reply, "s", &xml);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
+        r = capabilities_from_xml(xml, &c);
+        if (r < 0) {
+                log_error("hostpmd sent a capabilities document this version does not understand.");
+                return EXIT_FAILED;
+        }
+
+        if (c.query_error != 0)
+                log_warning("warning: hostpmd could not ask logind what this host supports: %s%s%s%s; "
+                            "no power management support is claimed",
+                            c.query_error_message ? c.query_error_message : STRERROR(c.query_error),
+                            c.query_error_name ? " (" : "", c.query_error_name ? c.query_error_name : "",
+                            c.query_error_name ? ")" : "");
+
+        switch (output) {
+        case OUTPUT_XML:
+                /* hostpmd's document as sent: it is the one that validates */
+                fputs(xml, stdout);
+                break;
+        case OUTPUT_JSON:
+                r = capabilities_to_json(&c, &json);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to format JSON: %s", STRERROR(r)), EXIT_FAILED;
+                puts(json);
+                break;
+        case OUTPUT_TEXT:
+                print_capabilities_table(&c);
+                break;
+        }
+        return c.query_error != 0 ? EXIT_CAPABILITIES_UNKNOWN : EXIT_OK;
+}
+
+int verb_status(sd_bus *bus, OutputFormat output) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(status_done) Status s = {0};
+        int r;
+
+        r = status_read(bus, &s, &error);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to read hostpmd's status");
+        if (output == OUTPUT_JSON)
+                status_print_json(&s);
+        else
+                status_print_text(&s);
+        return EXIT_OK;
+}
+
+int verb_cancel(sd_bus *bus, OutputFormat output) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *id;
+        int r;
+
+        r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                               "CancelSuspend", &error, &reply, NULL);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to cancel");
+        r = sd_bus_message_read(reply, "s", &id);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
+
+        if (output == OUTPUT_JSON)
+                printf("{ \"cancelled\": \"%s\" }\n", id);
+        else
+                printf("Cancelled request %s.\n", id);
+        return EXIT_OK;
+}
+
+static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec,
+                       OutputFormat output) {
+        char at[WALL_TIME_MAX_STRING], wake[WALL_TIME_MAX_STRING];
+        char in[DURATION_MAX_STRING], asleep[DURATION_MAX_STRING];
+        uint64_t now = now_realtime_usec();
+
+        if (output == OUTPUT_JSON) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "id", json_object_new_string(id));
+                json_object_object_add(o, "dry_run", json_object_new_boolean(isempty(id)));
+                json_object_object_add(o, "target", json_object_new_string(a->target));
+                json_object_object_add(o, "suspend_usec", json_object_new_uint64(suspend_usec));
+                json_object_object_add(o, "wake_usec", json_object_new_uint64(wake_usec));
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+                json_object_put(o);
+                return;
+        }
+
+        format_wall_time(at, sizeof at, suspend_usec);
+        format_wall_time(wake, sizeof wake, wake_usec);
+        format_duration(in, sizeof in, suspend_usec > now ? (suspend_usec - now) / USEC_PER_SEC * USEC_PER_SEC : 0);
+        format_duration(asleep, sizeof asleep, wake_usec > suspend_usec ? (wake_usec - suspend_usec) / USEC_PER_SEC * USEC_PER_SEC : 0);
+        if (isempty(id))
+                printf("Dry run: allowed. Would suspend to %s at %s (in %s) and wake at %s (after %s asleep).\n",
+                       a->target, at, in, wake, asleep);
+        else
+                printf("Scheduled request %s: suspend to %s at %s (in %s), wake at %s (after %s asleep).\n"
+                       "Cancel before then with: hostpm-suspend --cancel\n",
+                       id, a->target, at, in, wake, asleep);
+}
+
+int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(resume_watch_freep) ResumeWatch *watch = NULL;
+        uint64_t suspend_usec, wake_usec;
+        const char *id;
+        int r;
+
+        /* Listen before asking, so a quick outcome cannot slip past. */
+        if (a->wait && !(a->flags & HOSTPM_FLAG_DRY_RUN)) {
+                r = resume_watch_new(bus, &watch);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch hostpmd's signals: %s", STRERROR(r)), EXIT_FAILED;
+        }
+
+        if (a->until_usec > 0)
+                r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                       "ScheduleSuspendUntil", &error, &reply, "sttt",
+                                       a->target, a->until_usec, a->delay_usec, a->flags);
+        else
+                r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                       "ScheduleSuspend", &error, &reply, "sttt",
+                                       a->target, a->duration_usec, a->delay_usec, a->flags);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to schedule the suspend");
+        r = sd_bus_message_read(reply, "stt", &id, &suspend_usec, &wake_usec);
+        if (r < 0)
+                return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
+
+        print_plan(a, id, suspend_usec, wake_usec, output);
+        fflush(stdout);
+        if (!watch)
+                return EXIT_OK;
+
+        return resume_watch_wait(watch, a->host, id, wake_usec, output);
+}
