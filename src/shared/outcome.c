@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "macro.h"
+#include "outcome.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free)
+
+/* A record is a few hundred bytes; anything this big is not one. */
+#define OUTCOME_SIZE_MAX (64 * 1024)
+
+static const char *const outcome_result_table[_OUTCOME_RESULT_MAX] = {
+        [OUTCOME_SUSPENDING] = "suspending",
+        [OUTCOME_RESUMED]    = "resumed",
+        [OUTCOME_FAILED]     = "failed",
+        [OUTCOME_REFUSED]    = "refused",
+        [OUTCOME_CANCELLED]  = "cancelled",
+};
+
+const char *outcome_result_to_string(OutcomeResult r) {
+        return r >= 0 && r < _OUTCOME_RESULT_MAX ? outcome_result_table[r] : NULL;
+}
+
+OutcomeResult outcome_result_from_string(const char *s) {
+        if (!s)
+                return _OUTCOME_RESULT_INVALID;
+        for (OutcomeResult r = 0; r < _OUTCOME_RESULT_MAX; r++)
+                if (streq(s, outcome_result_table[r]))
+                        return r;
+        return _OUTCOME_RESULT_INVALID;
+}
+
+const char *outcome_state_dir(void) {
+        static char dir[PATH_MAX];
+        const char *e;
+
+        if (dir[0] != '\0')
+                return dir;
+
+        /* STATE_DIRECTORY lists one path per StateDirectory= entry, ':'-separated */
+        e = secure_getenv("STATE_DIRECTORY");
+        if (!isempty(e) && e[0] != ':')
+                (void) snprintf(dir, sizeof(dir), "%.*s", (int) strcspn(e, ":"), e);
+        else {
+                e = secure_getenv("HOSTPM_STATE_DIR");
+                (void) snprintf(dir, sizeof(dir), "%s", isempty(e) ? "/var/lib/hostpm" : e);
+        }
+        return dir;
+}
+
+void outcome_done(Outcome *o) {
+        free(o->id);
+        free(o->target);
+        free(o->error);
+        *o = (Outcome) {0};
+}
+
+/* Adds a freshly made value; a NULL one means its allocation failed. */
+static int add(json_object *o, const char *key, json_object *value) {
+        if (!value)
+                return -ENOMEM;
+        if (json_object_object_add(o, key, value) < 0) {
+                json_object_put(value);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int outcome_to_json(const Outcome *o, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *j = json_object_new_object();
+        const char *result = outcome_result_to_string(o->result);
+
+        if (!result)
+                return -EINVAL;
+        if (!j ||
+            add(j, "id", json_object_new_string(o->id ? o->id : "")) < 0 ||
+            add(j, "target", json_object_new_string(o->target ? o->target : "")) < 0 ||
+            add(j, "result", json_object_new_string(result)) < 0 ||
+            add(j, "error", json_object_new_string(o->error ? o->error : "")) < 0 ||
+            add(j, "asked_usec", json_object_new_uint64(o->asked_usec)) < 0 ||
+            add(j, "slept_usec", json_object_new_uint64(o->slept_usec)) < 0 ||
+            add(j, "woken_by_alarm", json_object_new_boolean(o->woken_by_alarm)) < 0 ||
+            add(j, "alarm", json_object_new_uint64(o->alarm)) < 0 ||
+            add(j, "started_realtime_usec", json_object_new_uint64(o->started_realtime_usec)) < 0 ||
+            add(j, "resumed_realtime_usec", json_object_new_uint64(o->resumed_realtime_usec)) < 0 ||
+            add(j, "requester_uid", json_object_new_int64((int64_t) o->requester_uid)) < 0 ||
+            add(j, "requester_pid", json_object_new_int64((int64_t) o->requester_pid)) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+static int write_all(int fd, const char *p, size_t len) {
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* The record must survive a host that never resumes: fsync the file before
+ * the rename and the directory after it. */
+static int write_atomic(const char *dir, const char *name, const char *text) {
+        _cleanup_free_ char *tmp = NULL, *path = NULL;
+        _cleanup_close_ int fd = -1, dfd = -1;
+        int r;
+
+        if (asprintf(&tmp, "%s/.#%sXXXXXX", dir, name) < 0 ||
+            asprintf(&path, "%s/%s", dir, name) < 0)
+                return -ENOMEM;
+
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+
+        /* status is for everyone to read, as the API says */
+        if (fchmod(fd, 0644) < 0)
+                r = negative_errno();
+        else
+                r = write_all(fd, text, strlen(text));
+        if (r == 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r == 0 && close(TAKE_FD(fd)) < 0)
+                r = negative_errno();
+        if (r == 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0) {
+                (void) unlink(tmp);
+                return r;
+        }
+
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0)
+                (void) fsync(dfd);
+        return 0;
+}
+
+int outcome_write(const char *state_dir, const Outcome *o) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = outcome_to_json(o, &j);
+        if (r < 0)
+                return r;
+        if (asprintf(&text, "%s\n",
+                     json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+                return -ENOMEM;
+
+        if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+
+        return write_atomic(state_dir, OUTCOME_FILE_NAME, text);
+}
+
+static int read_file(const char *path, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -1;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+
+        buf = malloc(OUTCOME_SIZE_MAX + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf + size, OUTCOME_SIZE_MAX + 1 - size);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > OUTCOME_SIZE_MAX)
+                        return -EBADMSG;
+        }
+        buf[size] = '\0';
+        *ret = TAKE_PTR(buf);
+        *ret_size = size;
+        return 0;
+}
+
+/* One complete JSON object and nothing but whitespace after it. */
+static int parse_object(const char *text, size_t size, json_object **ret) {
+        _cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        size_t end;
+
+        if (!tok)
+                return -ENOMEM;
+        if (size > INT_MAX)
+                return -EBADMSG;
+        j = json_tokener_parse_ex(tok, text, (int) size);
+        if (!j || json_tokener_get_error(tok) != json_tokener_success ||
+            !json_object_is_type(j, json_type_object))
+                return -EBADMSG;
+        end = json_tokener_get_parse_end(tok);
+        if (strspn(text + end, " \t\r\n") != size - end)
+                return -EBADMSG;
+        *ret = TAKE_PTR(j);
+        return 0;
+}
+
+static int get_string(json_object *j, const char *key, char **ret) {
+        json_object *v;
+        char *s;
+
+        if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_string))
+                return -EBADMSG;
+        s = strdup(json_object_get_string(v));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+static int get_uint64(json_object *j, const char *key, uint64_t max, uint64_t *ret) {
+        json_object *v;
+        uint64_t u;
+
+        if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_int))
+                return -EBADMSG;
+        /* json-c clamps: a negative number reads as a negative int64 */
+        if (json_object_get_int64(v) < 0)
+                return -EBADMSG;
+        u = json_object_get_uint64(v);
+        if (u > max)
+                return -EBADMSG;
+        *ret = u;
+        return 0;
+}
+
+static int get_bool(json_object *j, const char *key, bool *ret) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(j, key, &v) || !json_object_is_type(v, json_type_boolean))
+                return -EBADMSG;
+        *ret = json_object_get_boolean(v);
+        return 0;
+}
+
+static int outcome_from_json(json_object *j, Outcome *ret) {
+        _cleanup_free_ char *result = NULL;
+        Outcome o = {0};
+        uint64_t uid, pid;
+        int r;
+
+        if ((r = get_string(j, "id", &o.id)) < 0 ||
+            (r = get_string(j, "target", &o.target)) < 0 ||
+            (r = get_string(j, "result", &result)) < 0 ||
+            (r = get_string(j, "error", &o.error)) < 0 ||
+            (r = get_uint64(j, "asked_usec", UINT64_MAX, &o.asked_usec)) < 0 ||
+            (r = get_uint64(j, "slept_usec", UINT64_MAX, &o.slept_usec)) < 0 ||
+            (r = get_bool(j, "woken_by_alarm", &o.woken_by_alarm)) < 0 ||
+            (r = get_uint64(j, "alarm", UINT64_MAX, &o.alarm)) < 0 ||
+            (r = get_uint64(j, "started_realtime_usec", UINT64_MAX, &o.started_realtime_usec)) < 0 ||
+            (r = get_uint64(j, "resumed_realtime_usec", UINT64_MAX, &o.resumed_realtime_usec)) < 0 ||
+            (r = get_uint64(j, "requester_uid", UINT32_MAX, &uid)) < 0 ||
+            (r = get_uint64(j, "requester_pid", INT32_MAX, &pid)) < 0) {
+                outcome_done(&o);
+                return r;
+        }
+
+        o.result = outcome_result_from_string(result);
+        if (o.result < 0) {
+                outcome_done(&o);
+                return -EBADMSG;
+        }
+        o.requester_uid = (uid_t) uid;
+        o.requester_pid = (pid_t) pid;
+        *ret = o;
+        return 0;
+}
+
+int outcome_read(const char *state_dir, Outcome *ret) {
+        _cleanup_(json_object_putp) json_object *j = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t size;
+        int r;
+
+        if (asprintf(&path, "%s/%s", state_dir, OUTCOME_FILE_NAME) < 0)
+                return -ENOMEM;
+        r = read_file(path, &text, &size);
+        if (r < 0)
+                return r;
+        r = parse_object(text, size, &j);
+        if (r < 0)
+                return r;
+        return outcome_from_json(j, ret);
+}

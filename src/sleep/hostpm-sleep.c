@@ -1,0 +1,567 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/* hostpm-sleep: run as root by hostpmd's transient service. Sets and
+ * verifies the RTC wake alarm, asks logind to sleep, waits for the resume
+ * and records the outcome.
+ *
+ * The one rule above all: never leave a host asleep without a verified wake
+ * alarm. Up to the moment the Suspend call is sent, any failure or stop
+ * signal clears the alarm and nothing sleeps. From that moment on ("committed")
+ * only two things clear it: logind saying no, or the resume being seen (or,
+ * failing that, the host having been awake for the asked time plus a margin).
+ * Stop signals are then logged and ignored. */
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+#include <time.h>
+
+#include "bus-names.h"
+#include "journal-event.h"
+#include "log.h"
+#include "macro.h"
+#include "outcome.h"
+#include "rtc-alarm.h"
+#include "rtc.h"
+#include "sleep-args.h"
+#include "sleep-decision.h"
+
+/* Documented in --help; hostpmd and the tests rely on them. */
+enum {
+        EXIT_RESUMED = 0,
+        EXIT_FAILED = 1,
+        EXIT_USAGE = 2,
+        EXIT_REFUSED = 3,
+        EXIT_CANCELLED = 4,
+};
+
+/* SD_LOGIND_ROOT_CHECK_INHIBITORS from systemd's logind headers: makes
+ * logind check block inhibitors for root too, in the same decision as the
+ * sleep itself. */
+#define LOGIND_ROOT_CHECK_INHIBITORS (UINT64_C(1) << 0)
+
+static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
+
+typedef struct Context {
+        SleepArgs args;
+        EventRequest request;      /* for the journal; points into args */
+        Outcome outcome;           /* the record as it stands */
+
+        sd_event *event;
+        sd_bus *bus;
+        sd_bus_slot *prepare_for_sleep;
+        sd_bus_slot *sleep_call;
+        char *method;              /* "SuspendWithFlags", or the plain one after a fallback */
+        bool with_flags;
+
+        bool alarm_set;
+        bool sleep_started;        /* PrepareForSleep(true) seen */
+        bool resumed;              /* PrepareForSleep(false) seen after it */
+        bool refused;              /* logind said no: the alarm goes */
+        char *refusal;             /* its words, if memory allowed */
+        uint64_t boot_committed, mono_committed;
+} Context;
+
+static void context_done(Context *c) {
+        sd_bus_slot_unref(c->sleep_call);
+        sd_bus_slot_unref(c->prepare_for_sleep);
+        sd_bus_flush_close_unref(c->bus);
+        sd_event_unref(c->event);
+        outcome_done(&c->outcome);
+        free(c->method);
+        free(c->refusal);
+}
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static const char *signal_name(int sig) {
+        switch (sig) {
+        case SIGTERM: return "SIGTERM";
+        case SIGINT:  return "SIGINT";
+        case SIGHUP:  return "SIGHUP";
+        }
+        return "a signal";
+}
+
+/* Writes the record; losing it is bad but must not stop the sleep. */
+static void record(Context *c, OutcomeResult result) {
+        int r;
+
+        c->outcome.result = result;
+        r = outcome_write(outcome_state_dir(), &c->outcome);
+        if (r < 0)
+                log_warning_errno(r, "Failed to record the outcome in %s/%s, ignoring: %s",
+                                  outcome_state_dir(), OUTCOME_FILE_NAME, STRERROR(r));
+}
+
+static void clear_alarm(Context *c) {
+        int r;
+
+        if (!c->alarm_set)
+                return;
+        r = rtc_clear_wakealarm(rtc_sysfs_root(), c->args.rtc_device);
+        if (r < 0)
+                log_error_errno(r, "Failed to clear the wake alarm of RTC %s: %s",
+                                c->args.rtc_device, STRERROR(r));
+        else
+                c->alarm_set = false;
+}
+
+/* How every request ends: the record, the journal entry, the exit code. */
+static int finish(Context *c, OutcomeResult result, const char *error) {
+        free(c->outcome.error);
+        c->outcome.error = error ? strdup(error) : NULL;
+        record(c, result);
+
+        switch (result) {
+        case OUTCOME_RESUMED:
+                journal_event_resumed(&c->request, c->outcome.slept_usec, c->outcome.alarm,
+                                      c->outcome.woken_by_alarm);
+                return EXIT_RESUMED;
+        case OUTCOME_REFUSED:
+                journal_event_refused(&c->request, error);
+                return EXIT_REFUSED;
+        case OUTCOME_CANCELLED:
+                journal_event_cancelled(&c->request, error);
+                return EXIT_CANCELLED;
+        default:
+                journal_event_failed(&c->request, error);
+                return EXIT_FAILED;
+        }
+}
+
+static int fail(Context *c, const char *format, ...) _printf_(2, 3);
+static int fail(Context *c, const char *format, ...) {
+        _cleanup_free_ char *error = NULL;
+        va_list ap;
+        int k;
+
+        va_start(ap, format);
+        k = vasprintf(&error, format, ap);
+        va_end(ap);
+        if (k < 0)
+                error = NULL;
+        return finish(c, OUTCOME_FAILED, error ? error : "out of memory");
+}
+
+/* Before the commit no event loop runs, so a stop signal simply stays
+ * pending (it is blocked); look for one at each step. */
+static int pending_stop_signal(void) {
+        sigset_t pending;
+
+        if (sigpending(&pending) < 0)
+                return 0;
+        for (size_t i = 0; i < ELEMENTSOF(stop_signals); i++)
+                if (sigismember(&pending, stop_signals[i]) == 1)
+                        return stop_signals[i];
+        return 0;
+}
+
+static int cancel(Context *c, int sig) {
+        char why[128];
+
+        clear_alarm(c);
+        (void) snprintf(why, sizeof(why), "stopped by %s before logind was asked to sleep", signal_name(sig));
+        return finish(c, OUTCOME_CANCELLED, why);
+}
+
+/* Steps return 0 to go on, or the exit code to stop with. */
+
+static int step_check_inhibitors(Context *c) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        if (c->args.ignore_inhibitors) {
+                log_info("Not checking inhibitors (--ignore-inhibitors).");
+                return 0;
+        }
+
+        r = sd_bus_call_method(c->bus, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH, LOGIND_MANAGER_IFACE,
+                               "ListInhibitors", &error, &reply, NULL);
+        if (r < 0)
+                return fail(c, "could not list logind's inhibitors: %s",
+                            error.message ? error.message : STRERROR(r));
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssuu)");
+        while (r >= 0) {
+                _cleanup_free_ char *why = NULL;
+                Inhibitor i;
+
+                r = sd_bus_message_read(reply, "(ssssuu)", &i.what, &i.who, &i.why, &i.mode, &i.uid, &i.pid);
+                if (r <= 0)
+                        break;
+                if (!inhibitor_blocks_sleep(&i))
+                        continue;
+                if (inhibitor_refusal_message(&i, &why) < 0)
+                        return fail(c, "out of memory");
+                return finish(c, OUTCOME_REFUSED, why);
+        }
+        if (r < 0)
+                return fail(c, "could not read logind's inhibitors: %s", STRERROR(r));
+        return 0;
+}
+
+static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+        int start, r;
+
+        r = sd_bus_message_read(m, "b", &start);  /* "b" reads into an int */
+        if (r < 0) {
+                log_warning_errno(r, "Failed to parse PrepareForSleep, ignoring: %s", STRERROR(r));
+                return 0;
+        }
+
+        if (start) {
+                if (!c->sleep_started) {
+                        c->sleep_started = true;
+                        c->outcome.started_realtime_usec = now_usec(CLOCK_REALTIME);
+                        log_info("logind is putting the host to sleep.");
+                }
+        } else if (c->sleep_started) {
+                c->resumed = true;
+                c->outcome.resumed_realtime_usec = now_usec(CLOCK_REALTIME);
+                c->outcome.slept_usec = time_suspended_usec(c->boot_committed, c->mono_committed,
+                                                            now_usec(CLOCK_BOOTTIME), now_usec(CLOCK_MONOTONIC));
+                (void) sd_event_exit(c->event, 0);
+        } else
+                log_debug("PrepareForSleep(false) without a start, ignoring.");
+        return 0;
+}
+
+static int step_subscribe(Context *c) {
+        int r;
+
+        /* before the sleep call, or the start could pass unseen */
+        r = sd_bus_match_signal(c->bus, &c->prepare_for_sleep, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
+                                LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
+        if (r < 0)
+                return fail(c, "could not subscribe to logind's PrepareForSleep: %s", STRERROR(r));
+        return 0;
+}
+
+/* --wake-at becomes seconds ahead: early for the records, and again right
+ * before the alarm is set, so the alarm is as close as can be to the time
+ * asked. */
+static int resolve_seconds(Context *c) {
+        int r;
+
+        if (c->args.wake_at == 0)
+                return 0;
+        r = seconds_until(c->args.wake_at, now_usec(CLOCK_REALTIME) / USEC_PER_SEC, &c->args.seconds);
+        if (r == -ETIME)
+                return fail(c, "the wake time %" PRIu64 " has passed", c->args.wake_at);
+        if (r < 0)
+                return fail(c, "the wake time %" PRIu64 " is more than %" PRIu64 " s ahead",
+                            c->args.wake_at, SLEEP_SECONDS_MAX);
+        c->request.asked_usec = c->outcome.asked_usec = c->args.seconds * USEC_PER_SEC;
+        return 0;
+}
+
+static int step_set_alarm(Context *c) {
+        const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
+        uint64_t alarm;
+        int r;
+
+        r = resolve_seconds(c);
+        if (r > 0)
+                return r;
+
+        r = rtc_set_wakealarm(root, dev, c->args.seconds, &alarm);
+        switch (r) {
+        case 0:
+                c->alarm_set = true;
+                c->outcome.alarm = alarm;
+                log_info("Wake alarm of RTC %s set to %" PRIu64 " (%" PRIu64 " s ahead) and read back.",
+                         dev, alarm, c->args.seconds);
+                return 0;
+        case -ENOENT: {
+                _cleanup_(rtc_info_done) RtcInfo info = {0};
+
+                if (rtc_read_info(root, dev, &info) < 0)
+                        return fail(c, "RTC %s or its wakealarm or since_epoch attribute is missing", dev);
+                if (!info.present)
+                        return fail(c, "no RTC %s: %s/class/rtc/%s does not exist", dev, root, dev);
+                if (!info.has_wakealarm)
+                        return fail(c, "RTC %s has no wakealarm attribute: it cannot wake the host", dev);
+                return fail(c, "RTC %s has no since_epoch attribute", dev);
+        }
+        case -EINVAL:
+                return fail(c, "the RTC refused an alarm %" PRIu64 " s ahead", c->args.seconds);
+        case -ERANGE:
+                return fail(c, "an alarm %" PRIu64 " s ahead does not fit RTC %s's clock", c->args.seconds, dev);
+        case -EIO:
+                return fail(c, "RTC %s did not keep the alarm: the value read back is not the one written", dev);
+        case -EBADMSG:
+                return fail(c, "RTC %s's since_epoch is not a number", dev);
+        case -EACCES:
+        case -EPERM:
+        case -EROFS:
+                return fail(c, "cannot write %s/class/rtc/%s/wakealarm: %s (the helper needs root, and "
+                            "ProtectKernelTunables= makes /sys read-only unless ReadWritePaths= opens the file)",
+                            root, dev, STRERROR(r));
+        default:
+                return fail(c, "could not set the wake alarm of RTC %s: %s", dev, STRERROR(r));
+        }
+}
+
+static int call_logind_sleep(Context *c, bool with_flags);
+
+static int reply_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        Context *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+
+        c->sleep_call = sd_bus_slot_unref(c->sleep_call);
+
+        if (!e) {
+                log_info("logind accepted %s.", c->method);
+                return 0;
+        }
+
+        /* logind older than 248: the plain method, interactive=false */
+        if (c->with_flags && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
+                log_info("logind has no %s; falling back to the method without flags.", c->method);
+                if (call_logind_sleep(c, /* with_flags= */ false) < 0) {
+                        /* nothing was sent: logind was not asked */
+                        c->refused = true;
+                        c->refusal = strdup("could not call logind's method without flags");
+                        (void) sd_event_exit(c->event, 0);
+                }
+                return 0;
+        }
+
+        if (!logind_error_is_refusal(e->name)) {
+                log_warning("No answer from logind to %s (%s); it may have accepted, so the wake alarm "
+                            "stays set until the resume is seen.", c->method, e->message ? e->message : e->name);
+                return 0;
+        }
+
+        c->refused = true;
+        if (asprintf(&c->refusal, "logind refused %s: %s: %s", c->method, e->name,
+                     e->message ? e->message : "no message") < 0)
+                c->refusal = NULL;
+        (void) sd_event_exit(c->event, 0);
+        return 0;
+}
+
+/* Returns < 0 only when the call was not sent. */
+static int call_logind_sleep(Context *c, bool with_flags) {
+        const char *base = sleep_target_to_logind_method(c->args.target);
+        uint64_t flags = c->args.ignore_inhibitors ? 0 : LOGIND_ROOT_CHECK_INHIBITORS;
+        char *method;
+        int r;
+
+        if (asprintf(&method, "%s%s", base, with_flags ? "WithFlags" : "") < 0)
+                return -ENOMEM;
+        free(c->method);
+        c->method = method;
+        c->with_flags = with_flags;
+
+        if (with_flags)
+                r = sd_bus_call_method_async(c->bus, &c->sleep_call, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
+                                             LOGIND_MANAGER_IFACE, method, reply_sleep, c, "t", flags);
+        else
+                r = sd_bus_call_method_async(c->bus, &c->sleep_call, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
+                                             LOGIND_MANAGER_IFACE, method, reply_sleep, c, "b",
+                                             /* interactive= */ 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to call logind's %s: %s", method, STRERROR(r));
+        return 0;
+}
+
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        log_notice("Received %s (from pid %" PRIu32 ") after logind was asked to sleep; ignoring it: "
+                   "the wake alarm stays set until the resume is seen.",
+                   signal_name((int) si->ssi_signo), si->ssi_pid);
+        return 0;
+}
+
+static int on_resume_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Context *c = userdata;
+
+        (void) sd_event_exit(c->event, -ETIMEDOUT);
+        return 0;
+}
+
+static int step_sleep(Context *c) {
+        uint64_t now;
+        int r;
+
+        c->outcome.started_realtime_usec = now_usec(CLOCK_REALTIME);
+        record(c, OUTCOME_SUSPENDING);
+        journal_event_started(&c->request, c->outcome.alarm);
+
+        r = pending_stop_signal();
+        if (r > 0)
+                return cancel(c, r);
+
+        /* Any interval containing the sleep measures it: BOOTTIME - MONOTONIC
+         * grows only while suspended. Taking "before" here, not at
+         * PrepareForSleep(true), survives a late dispatch of that signal. */
+        c->boot_committed = now_usec(CLOCK_BOOTTIME);
+        c->mono_committed = now_usec(CLOCK_MONOTONIC);
+
+        r = call_logind_sleep(c, /* with_flags= */ true);
+        if (r < 0) {
+                clear_alarm(c);
+                return fail(c, "could not ask logind to sleep: %s", STRERROR(r));
+        }
+        /* Committed: from here on see the top of the file. */
+
+        /* MONOTONIC stops while suspended: the bound counts time awake, so it
+         * cannot run out in the middle of a sleep (not even in the wake-up
+         * between suspend and hibernate). */
+        r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+        if (r >= 0)
+                r = sd_event_add_time(c->event, NULL, CLOCK_MONOTONIC, now + resume_wait_usec(c->args.seconds),
+                                      USEC_PER_SEC, on_resume_timeout, c);
+        if (r < 0)
+                log_warning_errno(r, "Failed to arm the resume timeout, waiting without it: %s", STRERROR(r));
+
+        return 0;
+}
+
+static int step_wait_for_resume(Context *c) {
+        uint64_t now;
+        int r;
+
+        r = sd_event_loop(c->event);
+
+        if (!c->resumed) {
+                if (c->refused) {
+                        clear_alarm(c);
+                        return fail(c, "%s", c->refusal ? c->refusal : "logind refused to sleep");
+                }
+                if (r == -ETIMEDOUT) {
+                        clear_alarm(c);
+                        return fail(c, "no resume seen within %" PRIu64 " s (of time awake) after logind "
+                                    "was asked to sleep", resume_wait_usec(c->args.seconds) / USEC_PER_SEC);
+                }
+                /* We do not know where the host stands: an alarm left set is
+                 * harmless, a sleep without one is not. */
+                return fail(c, "the event loop failed (%s); the wake alarm of RTC %s is left set",
+                            STRERROR(r), c->args.rtc_device);
+        }
+
+        r = rtc_read_since_epoch(rtc_sysfs_root(), c->args.rtc_device, &now);
+        if (r < 0)
+                log_warning_errno(r, "Failed to read the clock of RTC %s, so whether the alarm woke the host "
+                                  "is unknown: %s", c->args.rtc_device, STRERROR(r));
+        else
+                c->outcome.woken_by_alarm = alarm_reached_at_resume(c->args.target, now, c->outcome.alarm);
+
+        clear_alarm(c);
+        return finish(c, OUTCOME_RESUMED, c->alarm_set ? "resumed, but the wake alarm could not be cleared" : NULL);
+}
+
+static int setup_event_loop(Context *c) {
+        int r;
+
+        r = sd_event_new(&c->event);
+        if (r < 0)
+                return r;
+        /* sd-event needs the signals blocked (main did); these sources only
+         * matter once committed, when they must not stop us. */
+        for (size_t i = 0; i < ELEMENTSOF(stop_signals); i++) {
+                r = sd_event_add_signal(c->event, NULL, stop_signals[i], on_stop_signal, c);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(context_done) Context c = {0};
+        int r;
+
+        r = sleep_args_parse(argc, argv, &c.args);
+        if (r < 0)
+                return EXIT_USAGE;
+        if (r == 0)
+                return EXIT_RESUMED;
+
+        c.request = (EventRequest) {
+                .id = c.args.id,
+                .target = sleep_target_to_string(c.args.target),
+                .requester_uid = c.args.requester_uid,
+                .requester_pid = c.args.requester_pid,
+                .asked_usec = c.args.seconds * USEC_PER_SEC,
+        };
+        c.outcome = (Outcome) {
+                .id = strdup(c.args.id),
+                .target = strdup(sleep_target_to_string(c.args.target)),
+                .asked_usec = c.args.seconds * USEC_PER_SEC,
+                .requester_uid = c.args.requester_uid,
+                .requester_pid = c.args.requester_pid,
+        };
+        if (!c.outcome.id || !c.outcome.target) {
+                log_oom();
+                return EXIT_FAILED;
+        }
+
+        r = resolve_seconds(&c);
+        if (r > 0)
+                return r;
+
+        r = setup_event_loop(&c);
+        if (r < 0)
+                return fail(&c, "could not set up the event loop: %s", STRERROR(r));
+
+        r = sd_bus_open_system(&c.bus);
+        if (r < 0)
+                return fail(&c, "could not connect to the system bus: %s", STRERROR(r));
+        r = sd_bus_attach_event(c.bus, c.event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return fail(&c, "could not attach to the system bus: %s", STRERROR(r));
+
+        r = step_check_inhibitors(&c);
+        if (r > 0)
+                return r;
+        r = pending_stop_signal();
+        if (r > 0)
+                return cancel(&c, r);
+
+        r = step_subscribe(&c);
+        if (r > 0)
+                return r;
+
+        r = step_set_alarm(&c);
+        if (r > 0)
+                return r;
+        r = pending_stop_signal();
+        if (r > 0)
+                return cancel(&c, r);
+
+        r = step_sleep(&c);
+        if (r > 0)
+                return r;
+
+        return step_wait_for_resume(&c);
+}
+
+int main(int argc, char *argv[]) {
+        sigset_t mask;
+
+        /* First of all: a stop signal must never kill us with an alarm set
+         * (default action) — it is read, when we choose, from sd-event or
+         * sigpending(). SIGPIPE: a broken stderr must not kill us either. */
+        sigemptyset(&mask);
+        for (size_t i = 0; i < ELEMENTSOF(stop_signals); i++)
+                sigaddset(&mask, stop_signals[i]);
+        if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+                return EXIT_FAILED;
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        log_set_program_name(program_invocation_short_name);
+        log_setup();
+
+        return run(argc, argv);
+}
