@@ -23,6 +23,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
+# Files run_scenario writes at the top of a results directory (besides guest/).
+RESULT_FILES = ("summary.json", "qmp-events.json", "serial.log", "qemu.log", "check.log")
 QEMU = os.environ.get("HOSTPM_VM_QEMU", "qemu-system-x86_64")
 
 
@@ -379,6 +381,12 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
     if results is None:
         results = tempfile.mkdtemp(prefix="hostpm-vm-results-")
     os.makedirs(results, exist_ok=True)
+    # A reused results directory must not mix in an earlier run's files
+    # (debugfs rdump does not overwrite existing ones).
+    shutil.rmtree(os.path.join(results, "guest"), ignore_errors=True)
+    for stale in RESULT_FILES:
+        if os.path.exists(os.path.join(results, stale)):
+            os.unlink(os.path.join(results, stale))
     summary = {"scenario": name, "results": results, "script": script, "check": check, "env": env,
                "image": artifacts, "ok": False, "problems": []}
     problems = summary["problems"]
@@ -432,6 +440,8 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
         ready, done = guest.marker("READY"), guest.marker("DONE")
         summary["boot_seconds"] = ready[0] if ready else None
         summary["scenario_seconds"] = round(done[0] - ready[0], 1) if ready and done else None
+        # Emulated time stretches with host load: keep it next to the timings.
+        summary["host_loadavg"] = [round(x, 2) for x in os.getloadavg()]
         summary["qemu_exit"] = guest.proc.returncode if guest.proc else None
         summary["guest_powered_off"] = outcome == "exited"
         summary["qmp_events"] = [ev["event"] for ev in qmp_log["events"]]

@@ -14,6 +14,10 @@ echo 1 >/sys/power/pm_debug_messages
 before=$(cat /sys/power/suspend_stats/success)
 
 echo 0 >$rtc/wakealarm
+# "+N" counts from the RTC's current whole second: arm right after the second
+# ticks, or up to 1 s of the asked time is lost before the suspend even starts.
+s=$(cat $rtc/since_epoch)
+while [ "$(cat $rtc/since_epoch)" = "$s" ]; do :; done
 echo "+$N" >$rtc/wakealarm
 alarm=$(cat $rtc/wakealarm)
 echo "alarm $alarm = rtc $(cat $rtc/since_epoch) + $N s"
