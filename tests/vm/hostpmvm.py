@@ -90,7 +90,7 @@ def read_results_disk(image, dest):
     if fsck.returncode not in (0, 1):  # 1 = errors corrected
         raise HarnessError("e2fsck of the results disk: exit %d\n%s" % (fsck.returncode, fsck.stdout))
     os.makedirs(dest, exist_ok=True)
-    _run(["debugfs", "-R", "rdump / %s" % dest, image], "debugfs rdump")
+    _run(["debugfs", "-R", 'rdump / "%s"' % dest, image], "debugfs rdump")
     shutil.rmtree(os.path.join(dest, "lost+found"), ignore_errors=True)
 
 
@@ -259,7 +259,11 @@ class Guest:
         with open(self.qemu_log, "w") as log:
             self.proc = subprocess.Popen(self.command_line(), stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-        self.qmp = QMP(self.qmp_path, self.proc)
+        try:
+            self.qmp = QMP(self.qmp_path, self.proc)
+        except HarnessError as e:
+            with open(self.qemu_log, errors="replace") as f:
+                raise HarnessError("%s\n%s" % (e, f.read().strip())) from None
         self.t_start = self.qmp.t0 = time.monotonic()
         self.qmp.command("cont")
 
@@ -371,8 +375,8 @@ def load_results(results):
 def run_scenario(name, results, payload=None, install=None, env=None, timeout=300.0,
                  memory=1024, smp=2, console=None, rebuild_image=False, poweroff_grace=3.0):
     """Boot the guest once, run scenario `name` in it, collect everything into
-    `results` (None: a new directory under /tmp). Returns the summary dict (summary["ok"] is the verdict); raises
-    Skip if the machine cannot run it."""
+    `results` (None: a new directory under /tmp). Returns the summary dict
+    (summary["ok"] is the verdict); raises Skip if the machine cannot run it."""
     script, check = scenario_files(name)
     env = dict(env or {})
     artifacts = build_image(rebuild=rebuild_image)
