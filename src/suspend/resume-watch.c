@@ -13,7 +13,7 @@
 
 struct ResumeWatch {
         sd_bus *bus;
-        sd_bus_slot *match;
+        sd_bus_slot *match_finished, *match_cancelled;
         const char *id;        /* the request followed; set once it is known */
         bool finished;
         char *result, *error;
@@ -55,10 +55,26 @@ static int match_suspend_finished(sd_bus_message *m, void *userdata, sd_bus_erro
         return set_result(w, result, error, asked, slept, woken);
 }
 
+static int match_suspend_cancelled(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        ResumeWatch *w = userdata;
+        const char *id;
+
+        if (sd_bus_message_read(m, "s", &id) < 0 || !w->id || !streq(id, w->id))
+                return 0;
+        return set_result(w, "cancelled", "cancelled before the suspend started", 0, 0, 0);
+}
+
 static int watch_attach(ResumeWatch *w) {
-        w->match = sd_bus_slot_unref(w->match);
-        return sd_bus_match_signal(w->bus, &w->match, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
-                                   "SuspendFinished", match_suspend_finished, w);
+        int r;
+
+        w->match_finished = sd_bus_slot_unref(w->match_finished);
+        w->match_cancelled = sd_bus_slot_unref(w->match_cancelled);
+        r = sd_bus_match_signal(w->bus, &w->match_finished, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH,
+                                HOSTPM_MANAGER_IFACE, "SuspendFinished", match_suspend_finished, w);
+        if (r < 0)
+                return r;
+        return sd_bus_match_signal(w->bus, &w->match_cancelled, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH,
+                                   HOSTPM_MANAGER_IFACE, "SuspendCancelled", match_suspend_cancelled, w);
 }
 
 int resume_watch_new(sd_bus *bus, ResumeWatch **ret) {
@@ -81,7 +97,8 @@ int resume_watch_new(sd_bus *bus, ResumeWatch **ret) {
 ResumeWatch *resume_watch_free(ResumeWatch *w) {
         if (!w)
                 return NULL;
-        sd_bus_slot_unref(w->match);
+        sd_bus_slot_unref(w->match_finished);
+        sd_bus_slot_unref(w->match_cancelled);
         sd_bus_unref(w->bus);
         free(w->result);
         free(w->error);
@@ -101,9 +118,11 @@ static int poll_status(ResumeWatch *w) {
         if (streq_ptr(s.last_id, w->id) && s.last_result && !streq(s.last_result, "suspending"))
                 return set_result(w, s.last_result, s.last_error, s.last_asked_usec, s.last_slept_usec,
                                   s.last_woken_by_alarm);
-        /* gone from systemd without a record of ours: someone cancelled it */
+        /* gone from systemd without a record of ours: cancelled, or the
+         * helper never got to write one */
         if (!streq_ptr(s.pending_id, w->id) && !streq_ptr(s.last_id, w->id))
-                return set_result(w, "cancelled", "the request is no longer pending", 0, 0, 0);
+                return set_result(w, "failed", "the request is no longer pending and left no outcome record; "
+                                  "see journalctl -u hostpm-suspend.service", 0, 0, 0);
         return 0;
 }
 
