@@ -1,0 +1,395 @@
+'''hostpm's mock of systemd-logind's Manager object, for the integration test bed.
+
+Load with:
+    /usr/bin/python3 -m dbusmock --template tests/integration/templates/logind.py -p '<json>'
+
+It models only what hostpm uses: the four Can*() questions, the four sleep
+verbs (plain and *WithFlags), inhibitors, and the PrepareForSleep signal
+around a simulated sleep that ends at the fake RTC's wake alarm.
+
+Parameters (a JSON object; every key is optional, unknown keys are refused so
+that a typo in a test cannot silently test something else):
+
+  CanSuspend, CanHibernate, CanHybridSleep, CanSuspendThenHibernate
+      The answer, any string, passed through unchecked (default "yes"); or
+      {"error": "<D-Bus error name>", "message": "..."} to reply with an
+      error; or {"noreply": true} never to reply.
+  CanError, CanErrorMessage
+      All four Can*() reply with this D-Bus error, for example
+      org.freedesktop.DBus.Error.AccessDenied.
+  CanNoReply
+      true: no Can*() ever replies (the callbacks are kept, never called),
+      so callers run into their own timeout.
+  CanDelayMs
+      Each Can*() reply leaves this many milliseconds after its call. A GLib
+      timeout, not a sleep: the mock keeps serving other calls meanwhile.
+  CanBatch
+      n: hold Can*() replies until n Can*() calls are waiting, then answer
+      them all; if fewer arrive, answer CanDelayMs (default 1000) after the
+      first. A client that asks one question at a time can never have n
+      outstanding, so a bus capture tells a concurrent client from a
+      sequential one by message order alone, with no timing assumption.
+  SuspendError, SuspendErrorMessage
+      Suspend(), Hibernate(), HybridSleep(), SuspendThenHibernate() and
+      their *WithFlags() variants refuse with this D-Bus error.
+  WakealarmPath
+      The fake RTC's wakealarm file (<sysfs>/class/rtc/rtc0/wakealarm).
+  SleepMaxSec
+      Longest simulated sleep (default 30), so a test whose alarm is
+      missing, in the past or far away still ends.
+  BlockInhibitor
+      {"what": "sleep", "who": "...", "why": "...", "mode": "block"}: an
+      inhibitor held by the mock from the start.
+  RefuseWhenInhibited
+      true: sleep verbs fail with org.freedesktop.login1.BlockedByInhibitorLock
+      while a "sleep" block inhibitor is held, as newer logind does even
+      for root. Default false: logind 252 lets a root caller through.
+
+A simulated sleep, like logind: the verb emits PrepareForSleep(true) and then
+returns; the "host" sleeps until the epoch second in WakealarmPath (read when
+the verb is called) or SleepMaxSec, whichever comes first; an alarm already in
+the past never fires, as on real hardware. When the alarm fires the
+wakealarm file is emptied, as the kernel's RTC class reads back an expired
+alarm; then PrepareForSleep(false) is emitted. Only one sleep at a time:
+another verb meanwhile gets org.freedesktop.login1.OperationInProgress.
+
+Mock-only methods (interface org.freedesktop.DBus.Mock), besides dbusmock's
+own GetCalls()/GetMethodCalls()/ClearCalls() which record every call:
+  SetCanAnswer(s method, s answer)   change one Can*() answer
+  SetSuspendError(s name, s message) make the sleep verbs refuse ("" clears)
+  WakeUp()                           end the current simulated sleep now
+  GetSleeps() -> a(sddb)             (verb, start, end or 0 while asleep,
+                                      woken by the alarm), epoch seconds
+'''
+
+import os
+import time
+
+import dbus
+import dbus.service
+from dbusmock import MOCK_IFACE
+from gi.repository import GLib
+
+BUS_NAME = 'org.freedesktop.login1'
+MAIN_OBJ = '/org/freedesktop/login1'
+MAIN_IFACE = 'org.freedesktop.login1.Manager'
+SYSTEM_BUS = True
+
+CAN_METHODS = ('CanSuspend', 'CanHibernate', 'CanHybridSleep', 'CanSuspendThenHibernate')
+
+PARAMETERS = set(CAN_METHODS) | {
+    'CanError', 'CanErrorMessage', 'CanNoReply', 'CanDelayMs', 'CanBatch',
+    'SuspendError', 'SuspendErrorMessage', 'WakealarmPath', 'SleepMaxSec',
+    'BlockInhibitor', 'RefuseWhenInhibited',
+}
+
+ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
+ERROR_BLOCKED_BY_INHIBITOR = 'org.freedesktop.login1.BlockedByInhibitorLock'
+
+
+def load(mock, parameters):
+    unknown = set(parameters) - PARAMETERS
+    if unknown:
+        raise ValueError(f'logind template: unknown parameters {sorted(unknown)}; '
+                         f'expected some of {sorted(PARAMETERS)}')
+
+    mock.can_answers = {m: parameters.get(m, 'yes') for m in CAN_METHODS}
+    if parameters.get('CanError'):
+        error = {'error': parameters['CanError'],
+                 'message': parameters.get('CanErrorMessage', 'Refused by the mock')}
+        mock.can_answers = dict.fromkeys(CAN_METHODS, error)
+    if parameters.get('CanNoReply'):
+        mock.can_answers = dict.fromkeys(CAN_METHODS, {'noreply': True})
+    mock.can_delay_ms = int(parameters.get('CanDelayMs', 0))
+    mock.can_batch = int(parameters.get('CanBatch', 0))
+    mock.batch = []             # replies waiting for the batch to fill
+    mock.batch_timer = 0
+    mock.unanswered = []        # callbacks of calls that never get a reply
+
+    mock.suspend_error = parameters.get('SuspendError', '')
+    mock.suspend_error_message = parameters.get('SuspendErrorMessage', 'Refused by the mock')
+    mock.refuse_when_inhibited = bool(parameters.get('RefuseWhenInhibited', False))
+    mock.wakealarm_path = parameters.get('WakealarmPath', '')
+    mock.sleep_max_sec = float(parameters.get('SleepMaxSec', 30))
+    mock.sleeping = None        # the current sleep, an entry of mock.sleeps
+    mock.sleeps = []
+    mock.wake_timer = 0
+
+    mock.inhibitors = []
+    mock.held_fds = []          # our own end of inhibitors the mock holds itself
+    blocker = parameters.get('BlockInhibitor')
+    if blocker:
+        read_end, write_end = os.pipe()
+        mock.held_fds += [read_end, write_end]
+        mock.inhibitors.append((blocker.get('what', 'sleep'), blocker.get('who', 'testbed'),
+                                blocker.get('why', 'held by the test bed'),
+                                blocker.get('mode', 'block'), 0, os.getpid()))
+
+    mock.AddProperties(MAIN_IFACE, dbus.Dictionary({
+        'PreparingForSleep': dbus.Boolean(False),
+        'PreparingForShutdown': dbus.Boolean(False),
+        'BlockInhibited': '',
+        'DelayInhibited': '',
+    }, signature='sv'))
+    _update_inhibited_properties(mock)
+
+
+#
+# Can*(): answer, error, silence, delay or batch
+#
+
+def _reply_can(spec, ok_cb, err_cb):
+    if isinstance(spec, dict) and spec.get('error'):
+        err_cb(dbus.exceptions.DBusException(spec.get('message', 'Refused by the mock'),
+                                             name=spec['error']))
+    else:
+        ok_cb(str(spec))
+
+
+def _release_batch(mock):
+    if mock.batch_timer:
+        GLib.source_remove(mock.batch_timer)
+        mock.batch_timer = 0
+    batch, mock.batch = mock.batch, []
+    for reply in batch:
+        reply()
+
+
+def _answer_can(mock, method, ok_cb, err_cb):
+    spec = mock.can_answers[method]
+    if isinstance(spec, dict) and spec.get('noreply'):
+        mock.unanswered.append((ok_cb, err_cb))
+        return
+
+    def reply():
+        _reply_can(spec, ok_cb, err_cb)
+
+    if mock.can_batch:
+        mock.batch.append(reply)
+        if len(mock.batch) >= mock.can_batch:
+            _release_batch(mock)
+        elif not mock.batch_timer:
+            def timed_out():
+                mock.batch_timer = 0
+                _release_batch(mock)
+                return GLib.SOURCE_REMOVE
+            mock.batch_timer = GLib.timeout_add(mock.can_delay_ms or 1000, timed_out)
+    elif mock.can_delay_ms:
+        def delayed():
+            reply()
+            return GLib.SOURCE_REMOVE
+        GLib.timeout_add(mock.can_delay_ms, delayed)
+    else:
+        reply()
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='', out_signature='s',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def CanSuspend(self, ok_cb, err_cb):
+    _answer_can(self, 'CanSuspend', ok_cb, err_cb)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='', out_signature='s',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def CanHibernate(self, ok_cb, err_cb):
+    _answer_can(self, 'CanHibernate', ok_cb, err_cb)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='', out_signature='s',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def CanHybridSleep(self, ok_cb, err_cb):
+    _answer_can(self, 'CanHybridSleep', ok_cb, err_cb)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='', out_signature='s',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def CanSuspendThenHibernate(self, ok_cb, err_cb):
+    _answer_can(self, 'CanSuspendThenHibernate', ok_cb, err_cb)
+
+
+#
+# The sleep verbs and the simulated sleep
+#
+
+def _read_alarm(path):
+    '''The alarm in the fake wakealarm file, epoch seconds, or None.'''
+    try:
+        with open(path, encoding='ascii') as f:
+            text = f.read().strip()
+        return int(text) if text else None
+    except (OSError, ValueError):
+        return None
+
+
+def _sleep_blocked(mock):
+    return any(mode == 'block' and 'sleep' in what.split(':')
+               for what, _who, _why, mode, _uid, _pid in mock.inhibitors)
+
+
+def _set_preparing(mock, value):
+    mock.props[MAIN_IFACE]['PreparingForSleep'] = dbus.Boolean(value)
+    mock.EmitSignal(MAIN_IFACE, 'PrepareForSleep', 'b', [dbus.Boolean(value)])
+
+
+def _wake(mock):
+    sleep = mock.sleeping
+    if sleep is None:
+        return GLib.SOURCE_REMOVE
+    if mock.wake_timer:
+        GLib.source_remove(mock.wake_timer)
+    mock.wake_timer = 0
+    if sleep['by_alarm'] and time.time() >= sleep['alarm']:
+        # The RTC reads back an expired alarm as empty.
+        with open(mock.wakealarm_path, 'w', encoding='ascii'):
+            pass
+    else:
+        sleep['by_alarm'] = False
+    sleep['end'] = time.time()
+    mock.sleeping = None
+    mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"})')
+    _set_preparing(mock, False)
+    return GLib.SOURCE_REMOVE
+
+
+def _sleep(mock, verb, flags):
+    if mock.suspend_error:
+        raise dbus.exceptions.DBusException(mock.suspend_error_message, name=mock.suspend_error)
+    if mock.sleeping is not None:
+        raise dbus.exceptions.DBusException(
+            'There is already a shutdown or sleep operation in progress',
+            name=ERROR_OPERATION_IN_PROGRESS)
+    if mock.refuse_when_inhibited and _sleep_blocked(mock):
+        raise dbus.exceptions.DBusException('Operation denied due to active block inhibitor',
+                                            name=ERROR_BLOCKED_BY_INHIBITOR)
+
+    now = time.time()
+    alarm = _read_alarm(mock.wakealarm_path) if mock.wakealarm_path else None
+    wake_at = now + mock.sleep_max_sec
+    by_alarm = alarm is not None and now < alarm <= wake_at
+    if by_alarm:
+        wake_at = alarm
+    mock.sleeping = {'verb': verb, 'flags': int(flags), 'start': now, 'end': 0.0,
+                     'alarm': alarm or 0, 'by_alarm': by_alarm}
+    mock.sleeps.append(mock.sleeping)
+    mock.log(f'simulated {verb}: alarm {alarm}, wakes in {wake_at - now:.3f} s')
+    mock.wake_timer = GLib.timeout_add(max(0, int((wake_at - now) * 1000)), _wake, mock)
+    # logind announces the sleep before it replies to the verb.
+    _set_preparing(mock, True)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
+def Suspend(self, _interactive):
+    _sleep(self, 'Suspend', 0)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
+def Hibernate(self, _interactive):
+    _sleep(self, 'Hibernate', 0)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
+def HybridSleep(self, _interactive):
+    _sleep(self, 'HybridSleep', 0)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
+def SuspendThenHibernate(self, _interactive):
+    _sleep(self, 'SuspendThenHibernate', 0)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
+def SuspendWithFlags(self, flags):
+    _sleep(self, 'Suspend', flags)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
+def HibernateWithFlags(self, flags):
+    _sleep(self, 'Hibernate', flags)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
+def HybridSleepWithFlags(self, flags):
+    _sleep(self, 'HybridSleep', flags)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
+def SuspendThenHibernateWithFlags(self, flags):
+    _sleep(self, 'SuspendThenHibernate', flags)
+
+
+#
+# Inhibitors
+#
+
+def _update_inhibited_properties(mock):
+    for mode, prop in (('block', 'BlockInhibited'), ('delay', 'DelayInhibited')):
+        whats = sorted({w for what, _who, _why, m, _uid, _pid in mock.inhibitors
+                        if m == mode for w in what.split(':')})
+        mock.props[MAIN_IFACE][prop] = ':'.join(whats)
+
+
+def _caller(mock, sender):
+    bus = mock.connection
+    uid = bus.get_unix_user(sender)
+    pid = bus.call_blocking('org.freedesktop.DBus', '/org/freedesktop/DBus', 'org.freedesktop.DBus',
+                            'GetConnectionUnixProcessID', 's', (sender,))
+    return int(uid), int(pid)
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='ssss', out_signature='h', sender_keyword='sender')
+def Inhibit(self, what, who, why, mode, sender=None):
+    if mode not in ('block', 'delay', 'block-weak'):
+        raise dbus.exceptions.DBusException(f'Invalid mode specification {mode}',
+                                            name='org.freedesktop.DBus.Error.InvalidArgs')
+    uid, pid = _caller(self, sender)
+    inhibitor = (str(what), str(who), str(why), str(mode), uid, pid)
+    read_end, write_end = os.pipe()
+
+    # The inhibitor lasts until every copy of the returned fd is closed.
+    def released(fd, _condition):
+        os.close(fd)
+        self.inhibitors.remove(inhibitor)
+        _update_inhibited_properties(self)
+        self.log(f'inhibitor released: {inhibitor}')
+        return GLib.SOURCE_REMOVE
+
+    GLib.unix_fd_add_full(GLib.PRIORITY_DEFAULT, read_end, GLib.IOCondition.HUP, released)
+    self.inhibitors.append(inhibitor)
+    _update_inhibited_properties(self)
+    fd = dbus.types.UnixFd(write_end)  # dbus-python keeps a duplicate
+    os.close(write_end)
+    return fd
+
+
+@dbus.service.method(MAIN_IFACE, in_signature='', out_signature='a(ssssuu)')
+def ListInhibitors(self):
+    return dbus.Array(self.inhibitors, signature='(ssssuu)')
+
+
+#
+# Controls for the tests
+#
+
+@dbus.service.method(MOCK_IFACE, in_signature='ss', out_signature='')
+def SetCanAnswer(self, method, answer):
+    if method not in CAN_METHODS:
+        raise dbus.exceptions.DBusException(f'{method} is not one of {CAN_METHODS}',
+                                            name='org.freedesktop.DBus.Error.InvalidArgs')
+    self.can_answers[str(method)] = str(answer)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='ss', out_signature='')
+def SetSuspendError(self, name, message):
+    self.suspend_error = str(name)
+    self.suspend_error_message = str(message) or 'Refused by the mock'
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='')
+def WakeUp(self):
+    _wake(self)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='a(sddb)')
+def GetSleeps(self):
+    return dbus.Array([(s['verb'], s['start'], s['end'], s['by_alarm']) for s in self.sleeps],
+                      signature='(sddb)')
