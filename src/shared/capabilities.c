@@ -224,21 +224,24 @@ int capabilities_query_logind(sd_bus *bus, uint64_t timeout_usec, Capabilities *
         SyncResult s = { .target = ret };
         int r;
 
-        r = capabilities_query_logind_async(bus, timeout_usec, sync_done, &s, NULL);
+        CapabilitiesQuery *q = NULL;
+
+        r = capabilities_query_logind_async(bus, timeout_usec, sync_done, &s, &q);
         if (r < 0)
                 return r;
 
-        /* sd-bus turns an expired call timeout into an error reply, so this
-         * loop always ends with every callback run. */
+        /* sd-bus turns an expired call timeout into an error reply, which it
+         * dispatches from sd_bus_process() even when that returns 0: check
+         * for the end before every wait. */
         while (!s.done) {
                 r = sd_bus_process(bus, NULL);
-                if (r < 0)
+                if (r >= 0 && r == 0 && !s.done)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0) {
+                        if (!s.done)
+                                capabilities_query_cancel(q);
                         return r;
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
-                if (r < 0)
-                        return r;
+                }
         }
         return s.error;
 }

@@ -38,6 +38,10 @@ static const struct {
 int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_is_set(error)) {
                 log_error("%s: %s", what, error->message ? error->message : error->name);
+                if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, "org.freedesktop.DBus.Error.TimedOut",
+                                           SD_BUS_ERROR_NO_REPLY, "org.freedesktop.DBus.Error.Spawn.Failed",
+                                           "org.freedesktop.systemd1.UnitFailed"))
+                        log_error("hostpmd could not be reached; see: systemctl status hostpmd.service");
                 for (size_t i = 0; i < ELEMENTSOF(error_exit_table); i++)
                         if (sd_bus_error_has_name(error, error_exit_table[i].name))
                                 return error_exit_table[i].status;
