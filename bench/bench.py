@@ -50,14 +50,17 @@ def hostpmd_pid(bed):
 
 
 def memory_kib(pid):
-    '''RSS, PSS and private (unshared) memory, from smaps_rollup.'''
+    '''RSS, PSS, private dirty (memory only hostpmd holds: heap, stacks,
+    relocated data) and USS (that plus file pages no other process maps
+    right now, which the page cache can drop and which depend on what else
+    runs), from smaps_rollup.'''
     fields = {}
     with open(f'/proc/{pid}/smaps_rollup', encoding='ascii') as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 2 and parts[0].endswith(':') and parts[1].isdigit():
                 fields[parts[0][:-1]] = int(parts[1])
-    return fields['Rss'], fields['Pss'], fields['Private_Clean'] + fields['Private_Dirty']
+    return fields['Rss'], fields['Pss'], fields['Private_Dirty'], fields['Private_Clean'] + fields['Private_Dirty']
 
 
 def row(name, value, unit, baseline=None, base_name=''):
@@ -110,22 +113,24 @@ def bench(bed):
 
     print('\nhostpmd')
     pid = hostpmd_pid(bed)
-    rss, pss, private = memory_kib(pid)
+    rss, pss, dirty, uss = memory_kib(pid)
     if os.environ.get('HOSTPM_BENCH_SMAPS'):
         with open(f'/proc/{pid}/smaps', encoding='ascii') as f, open(os.environ['HOSTPM_BENCH_SMAPS'], 'w') as out:
             out.write(f.read())
     row('idle: RSS', rss, 'KiB')
     row('idle: PSS', pss, 'KiB')
-    row('idle: private (unshared)', private, 'KiB')
+    row('idle: private dirty', dirty, 'KiB')
+    row('idle: USS (private dirty + clean)', uss, 'KiB')
 
     load = os.environ['HOSTPM_BENCH_LOAD']
     loader = subprocess.Popen([load, '100', str(LOAD_SECONDS)], env=bed.env, stdout=subprocess.PIPE)
     time.sleep(LOAD_SECONDS / 2)
-    rss, pss, private = memory_kib(pid)
+    rss, pss, dirty, uss = memory_kib(pid)
     loader.communicate()
     row('100 clients: RSS', rss, 'KiB')
     row('100 clients: PSS', pss, 'KiB')
-    row('100 clients: private (unshared)', private, 'KiB')
+    row('100 clients: private dirty', dirty, 'KiB')
+    row('100 clients: USS (private dirty + clean)', uss, 'KiB')
 
     for clients in (1, 10, 100):
         out = subprocess.run([load, str(clients), str(LOAD_SECONDS)], env=bed.env, capture_output=True,
