@@ -266,11 +266,30 @@ static int resolve_seconds(Context *c) {
         return 0;
 }
 
+/* The RTC counts whole seconds: an alarm armed late in one of them fires up
+ * to a second early. Arming just after the RTC's second turns over makes
+ * the time asleep the time asked. Bounded: an RTC whose clock does not
+ * move (or a fake one) costs at most this, then we go on. */
+#define RTC_TICK_WAIT_USEC (1100 * USEC_PER_MSEC)
+
+static void wait_for_rtc_tick(const char *root, const char *dev) {
+        uint64_t first, now, deadline = now_usec(CLOCK_MONOTONIC) + RTC_TICK_WAIT_USEC;
+
+        if (rtc_read_since_epoch(root, dev, &first) < 0)
+                return;  /* rtc_set_wakealarm() will say what is wrong */
+        while (now_usec(CLOCK_MONOTONIC) < deadline) {
+                (void) usleep(10 * USEC_PER_MSEC);
+                if (rtc_read_since_epoch(root, dev, &now) < 0 || now != first)
+                        return;
+        }
+}
+
 static int step_set_alarm(Context *c) {
         const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
         uint64_t alarm;
         int r;
 
+        wait_for_rtc_tick(root, dev);
         r = resolve_seconds(c);
         if (r > 0)
                 return r;
