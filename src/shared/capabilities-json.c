@@ -3,20 +3,10 @@
 #include <json-c/json.h>
 
 #include "capabilities-json.h"
+#include "json-util.h"
 #include "macro.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 
-/* Adds a freshly made value; a NULL one means its allocation failed. */
-static int add(json_object *o, const char *key, json_object *value) {
-        if (!value)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, value) < 0) {
-                json_object_put(value);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static json_object *power_management_to_json(const Capabilities *c) {
         json_object *a;
@@ -41,22 +31,22 @@ static json_object *sleep_targets_to_json(const Capabilities *c) {
         json_object *targets;
 
         if (!o ||
-            add(o, "source", json_object_new_string("logind")) < 0 ||
-            add(o, "status", json_object_new_string(c->query_error != 0 ? "failed" : "ok")) < 0)
+            json_add(o, "source", json_object_new_string("logind")) < 0 ||
+            json_add(o, "status", json_object_new_string(c->query_error != 0 ? "failed" : "ok")) < 0)
                 return NULL;
 
         if (c->query_error != 0) {
                 json_object *e = json_object_new_object();
 
-                if (add(o, "error", e) < 0 ||
-                    add(e, "name", json_object_new_string(c->query_error_name ? c->query_error_name : "org.freedesktop.DBus.Error.Failed")) < 0 ||
-                    add(e, "message", json_object_new_string(c->query_error_message ? c->query_error_message : strerror(-c->query_error))) < 0)
+                if (json_add(o, "error", e) < 0 ||
+                    json_add(e, "name", json_object_new_string(c->query_error_name ? c->query_error_name : "org.freedesktop.DBus.Error.Failed")) < 0 ||
+                    json_add(e, "message", json_object_new_string(c->query_error_message ? c->query_error_message : strerror(-c->query_error))) < 0)
                         return NULL;
                 return TAKE_PTR(o);
         }
 
         targets = json_object_new_array();
-        if (add(o, "targets", targets) < 0)
+        if (json_add(o, "targets", targets) < 0)
                 return NULL;
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
                 const TargetCapability *tc = &c->targets[t];
@@ -66,10 +56,10 @@ static json_object *sleep_targets_to_json(const Capabilities *c) {
                         json_object_put(n);
                         return NULL;
                 }
-                if (add(n, "name", json_object_new_string(sleep_target_to_string(t))) < 0 ||
-                    add(n, "supported", json_object_new_boolean(logind_answer_is_supported(tc->answer))) < 0 ||
-                    add(n, "blocked", json_object_new_boolean(logind_answer_is_blocked(tc->answer))) < 0 ||
-                    add(n, "logind", json_object_new_string(tc->raw ? tc->raw : logind_answer_to_string(tc->answer))) < 0)
+                if (json_add(n, "name", json_object_new_string(sleep_target_to_string(t))) < 0 ||
+                    json_add(n, "supported", json_object_new_boolean(logind_answer_is_supported(tc->answer))) < 0 ||
+                    json_add(n, "blocked", json_object_new_boolean(logind_answer_is_blocked(tc->answer))) < 0 ||
+                    json_add(n, "logind", json_object_new_string(tc->raw ? tc->raw : logind_answer_to_string(tc->answer))) < 0)
                         return NULL;
         }
         return TAKE_PTR(o);
@@ -79,17 +69,17 @@ static json_object *wake_alarm_to_json(const RtcInfo *rtc) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
         if (!o ||
-            add(o, "device", json_object_new_string(rtc->device ? rtc->device : "rtc0")) < 0 ||
-            add(o, "present", json_object_new_boolean(rtc->present)) < 0)
+            json_add(o, "device", json_object_new_string(rtc->device ? rtc->device : "rtc0")) < 0 ||
+            json_add(o, "present", json_object_new_boolean(rtc->present)) < 0)
                 return NULL;
         if (rtc->present) {
-                if ((rtc->name && add(o, "driver", json_object_new_string(rtc->name)) < 0) ||
-                    add(o, "wakealarm", json_object_new_boolean(rtc->has_wakealarm)) < 0 ||
-                    add(o, "wakeup", json_object_new_string(rtc_wakeup_to_string(rtc->wakeup))) < 0 ||
-                    (rtc->alarm > 0 && add(o, "alarm", json_object_new_uint64(rtc->alarm)) < 0))
+                if ((rtc->name && json_add(o, "driver", json_object_new_string(rtc->name)) < 0) ||
+                    json_add(o, "wakealarm", json_object_new_boolean(rtc->has_wakealarm)) < 0 ||
+                    json_add(o, "wakeup", json_object_new_string(rtc_wakeup_to_string(rtc->wakeup))) < 0 ||
+                    (rtc->alarm > 0 && json_add(o, "alarm", json_object_new_uint64(rtc->alarm)) < 0))
                         return NULL;
         }
-        if (add(o, "max_seconds", json_object_new_uint64(rtc->max_seconds)) < 0)
+        if (json_add(o, "max_seconds", json_object_new_uint64(rtc->max_seconds)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -105,11 +95,11 @@ int capabilities_to_json(const Capabilities *c, char **ret) {
         if (c->query_error != 0) {
                 if (json_object_object_add(root, "power_management", NULL) < 0)
                         return -ENOMEM;
-        } else if (add(root, "power_management", power_management_to_json(c)) < 0)
+        } else if (json_add(root, "power_management", power_management_to_json(c)) < 0)
                 return -ENOMEM;
 
-        if (add(root, "sleep_targets", sleep_targets_to_json(c)) < 0 ||
-            add(root, "wake_alarm", wake_alarm_to_json(&c->rtc)) < 0)
+        if (json_add(root, "sleep_targets", sleep_targets_to_json(c)) < 0 ||
+            json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc)) < 0)
                 return -ENOMEM;
 
         s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |

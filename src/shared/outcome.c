@@ -5,10 +5,10 @@
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "outcome.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put)
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free)
 
 /* A record is a few hundred bytes; anything this big is not one. */
@@ -60,16 +60,6 @@ void outcome_done(Outcome *o) {
         *o = (Outcome) {0};
 }
 
-/* Adds a freshly made value; a NULL one means its allocation failed. */
-static int add(json_object *o, const char *key, json_object *value) {
-        if (!value)
-                return -ENOMEM;
-        if (json_object_object_add(o, key, value) < 0) {
-                json_object_put(value);
-                return -ENOMEM;
-        }
-        return 0;
-}
 
 static int outcome_to_json(const Outcome *o, json_object **ret) {
         _cleanup_(json_object_putp) json_object *j = json_object_new_object();
@@ -78,18 +68,18 @@ static int outcome_to_json(const Outcome *o, json_object **ret) {
         if (!result)
                 return -EINVAL;
         if (!j ||
-            add(j, "id", json_object_new_string(o->id ? o->id : "")) < 0 ||
-            add(j, "target", json_object_new_string(o->target ? o->target : "")) < 0 ||
-            add(j, "result", json_object_new_string(result)) < 0 ||
-            add(j, "error", json_object_new_string(o->error ? o->error : "")) < 0 ||
-            add(j, "asked_usec", json_object_new_uint64(o->asked_usec)) < 0 ||
-            add(j, "slept_usec", json_object_new_uint64(o->slept_usec)) < 0 ||
-            add(j, "woken_by_alarm", json_object_new_boolean(o->woken_by_alarm)) < 0 ||
-            add(j, "alarm", json_object_new_uint64(o->alarm)) < 0 ||
-            add(j, "started_realtime_usec", json_object_new_uint64(o->started_realtime_usec)) < 0 ||
-            add(j, "resumed_realtime_usec", json_object_new_uint64(o->resumed_realtime_usec)) < 0 ||
-            add(j, "requester_uid", json_object_new_int64((int64_t) o->requester_uid)) < 0 ||
-            add(j, "requester_pid", json_object_new_int64((int64_t) o->requester_pid)) < 0)
+            json_add(j, "id", json_object_new_string(o->id ? o->id : "")) < 0 ||
+            json_add(j, "target", json_object_new_string(o->target ? o->target : "")) < 0 ||
+            json_add(j, "result", json_object_new_string(result)) < 0 ||
+            json_add(j, "error", json_object_new_string(o->error ? o->error : "")) < 0 ||
+            json_add(j, "asked_usec", json_object_new_uint64(o->asked_usec)) < 0 ||
+            json_add(j, "slept_usec", json_object_new_uint64(o->slept_usec)) < 0 ||
+            json_add(j, "woken_by_alarm", json_object_new_boolean(o->woken_by_alarm)) < 0 ||
+            json_add(j, "alarm", json_object_new_uint64(o->alarm)) < 0 ||
+            json_add(j, "started_realtime_usec", json_object_new_uint64(o->started_realtime_usec)) < 0 ||
+            json_add(j, "resumed_realtime_usec", json_object_new_uint64(o->resumed_realtime_usec)) < 0 ||
+            json_add(j, "requester_uid", json_object_new_int64((int64_t) o->requester_uid)) < 0 ||
+            json_add(j, "requester_pid", json_object_new_int64((int64_t) o->requester_pid)) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(j);
         return 0;

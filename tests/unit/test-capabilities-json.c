@@ -6,28 +6,14 @@
 #include <cmocka.h>
 
 #include "capabilities-json.h"
+#include "capabilities-fixture.h"
 #include "macro.h"
-
-static void fill(Capabilities *c, const char *mem, const char *disk, const char *hybrid, const char *sth) {
-        const char *raw[] = { mem, disk, hybrid, sth };
-
-        for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
-                c->targets[t].raw = strdup(raw[t]);
-                c->targets[t].answer = logind_answer_from_string(raw[t]);
-        }
-        c->rtc.device = strdup("rtc0");
-        c->rtc.present = true;
-        c->rtc.name = strdup("rtc_cmos");
-        c->rtc.has_wakealarm = true;
-        c->rtc.wakeup = RTC_WAKEUP_ENABLED;
-        c->rtc.max_seconds = 82800;
-}
 
 static void test_mixed(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *json = NULL;
 
-        fill(&c, "yes", "challenge", "na", "challenge-inhibitor-blocked");
+        capabilities_fill(&c, "yes", "challenge", "na", "challenge-inhibitor-blocked");
         assert_int_equal(capabilities_to_json(&c, &json), 0);
         assert_string_equal(json,
                 "{\n"
@@ -80,7 +66,7 @@ static void test_nothing_supported_is_an_empty_list(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *json = NULL;
 
-        fill(&c, "no", "na", "no", "na");
+        capabilities_fill(&c, "no", "na", "no", "na");
         assert_int_equal(capabilities_to_json(&c, &json), 0);
         assert_non_null(strstr(json, "\"power_management\": [\n  ],"));
 }
@@ -89,7 +75,7 @@ static void test_failed_query_is_null(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *json = NULL;
 
-        fill(&c, "yes", "yes", "yes", "yes");
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
         assert_int_equal(capabilities_set_query_error(&c, -ENOENT, "org.freedesktop.DBus.Error.ServiceUnknown",
                                                       "The name is not \"there\""), 0);
         assert_int_equal(capabilities_to_json(&c, &json), 0);

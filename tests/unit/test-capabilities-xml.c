@@ -8,22 +8,8 @@
 #include <libxml/xpath.h>
 
 #include "capabilities-xml.h"
+#include "capabilities-fixture.h"
 #include "macro.h"
-
-static void fill(Capabilities *c, const char *mem, const char *disk, const char *hybrid, const char *sth) {
-        const char *raw[] = { mem, disk, hybrid, sth };
-
-        for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
-                c->targets[t].raw = strdup(raw[t]);
-                c->targets[t].answer = logind_answer_from_string(raw[t]);
-        }
-        c->rtc.device = strdup("rtc0");
-        c->rtc.present = true;
-        c->rtc.name = strdup("rtc_cmos");
-        c->rtc.has_wakealarm = true;
-        c->rtc.wakeup = RTC_WAKEUP_ENABLED;
-        c->rtc.max_seconds = 82800;
-}
 
 static xmlDocPtr parse(const char *xml) {
         xmlDocPtr doc = xmlReadMemory(xml, (int) strlen(xml), "t.xml", NULL, XML_PARSE_NONET);
@@ -86,7 +72,7 @@ static void test_mixed(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *xml = NULL;
 
-        fill(&c, "yes", "challenge", "na", "inhibited");
+        capabilities_fill(&c, "yes", "challenge", "na", "inhibited");
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
         assert_string_equal(xml,
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -112,7 +98,7 @@ static void test_nothing_supported_is_an_empty_block(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *xml = NULL;
 
-        fill(&c, "no", "na", "no", "na");
+        capabilities_fill(&c, "no", "na", "no", "na");
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
         assert_non_null(strstr(xml, "<power_management/>"));
         check_valid(xml, true);
@@ -122,7 +108,7 @@ static void test_failed_query_has_no_block(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *xml = NULL;
 
-        fill(&c, "yes", "yes", "yes", "yes");
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
         assert_int_equal(capabilities_set_query_error(&c, -ETIMEDOUT, "org.freedesktop.DBus.Error.NoReply",
                                                       "Connection timed out <&>"), 0);
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
@@ -139,7 +125,7 @@ static void test_unknown_answer_is_kept_raw_and_unsupported(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *xml = NULL;
 
-        fill(&c, "perhaps\"<", "yes", "no", "no");
+        capabilities_fill(&c, "perhaps\"<", "yes", "no", "no");
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
         assert_non_null(strstr(xml, "<target name=\"mem\" supported=\"no\" blocked=\"no\" logind=\"perhaps&quot;&lt;\"/>"));
         assert_non_null(strstr(xml, "<power_management>\n      <suspend_disk/>\n    </power_management>"));
@@ -150,7 +136,7 @@ static void test_rtc_absent_and_alarm_pending(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         _cleanup_free_ char *xml = NULL, *xml2 = NULL;
 
-        fill(&c, "yes", "yes", "yes", "yes");
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
         c.rtc.present = false;
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
         assert_non_null(strstr(xml, "<wake_alarm device=\"rtc0\" present=\"no\" max_seconds=\"82800\"/>"));
@@ -176,7 +162,7 @@ static void test_round_trip(void **state) {
                 _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
                 _cleanup_free_ char *xml = NULL, *again = NULL;
 
-                fill(&c, sets[i][0], sets[i][1], sets[i][2], sets[i][3]);
+                capabilities_fill(&c, sets[i][0], sets[i][1], sets[i][2], sets[i][3]);
                 c.rtc.alarm = 42;
                 assert_int_equal(capabilities_to_xml(&c, &xml), 0);
                 assert_int_equal(capabilities_from_xml(xml, &back), 0);
@@ -189,7 +175,7 @@ static void test_round_trip_failed_query(void **state) {
         _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
         _cleanup_free_ char *xml = NULL, *again = NULL;
 
-        fill(&c, "yes", "yes", "yes", "yes");
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
         assert_int_equal(capabilities_set_query_error(&c, -EACCES, "org.freedesktop.DBus.Error.AccessDenied", "no"), 0);
         assert_int_equal(capabilities_to_xml(&c, &xml), 0);
         assert_int_equal(capabilities_from_xml(xml, &back), 0);
