@@ -40,6 +40,7 @@ Environment, from meson (tests/integration/meson.build):
   HOSTPM_SUSPEND         the CLI under test (bed.cli)
   HOSTPMD                the daemon, HOSTPMD_UNIT its unit as configured,
   HOSTPM_DBUS_SERVICE    its D-Bus activation file (bed.install_hostpmd())
+  HOSTPM_SLEEP           the helper hostpmd's transient service runs
   HOSTPM_BUS_POLICY      the system bus policy, included in the bed's bus.conf
   HOSTPM_SOURCE_ROOT     the source tree (schemas)
 For investigating:
@@ -54,6 +55,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 try:  # only the re-executed copy, run by Debian's python3, needs these
@@ -155,6 +157,7 @@ class TestBed:
         self.mocks = {}
         self._bus = None
         self._rtc_made = False
+        self._rtc_clock = None
 
     def _dir(self, relative, mode=0o755):
         path = os.path.join(self.root, relative)
@@ -214,8 +217,12 @@ class TestBed:
         '''Makes org.hostpm1 D-Bus activatable as in production: the
         project's activation file in the bus's service directory, and the
         unit as meson configured it in the manager's unit path, with all its
-        hardening. The bed's drop-in changes only which binary runs.'''
+        hardening. The bed's drop-in changes only which binary runs (and
+        gives it the state directory the helper's transient service gets
+        from this manager). The helper it schedules is the build's.'''
         check(self.manager is None, 'install hostpmd before the manager starts')
+        if os.environ.get('HOSTPM_SLEEP'):
+            self.setenv(HOSTPM_SLEEP_PATH=self.artifact('HOSTPM_SLEEP'))
         shutil.copy(self.artifact('HOSTPM_DBUS_SERVICE'),
                     os.path.join(self.service_dir, 'org.hostpm1.service'))
         shutil.copy(self.artifact('HOSTPMD_UNIT'), os.path.join(self.unit_dir, 'hostpmd.service'))
@@ -287,6 +294,31 @@ class TestBed:
         return process
 
     # The fake RTC
+
+    def start_rtc_clock(self, offset=0):
+        '''Keeps the fake RTC's since_epoch ticking with the system clock,
+        plus `offset` seconds (an RTC kept in local time is off by the UTC
+        offset), as a real RTC's does; make_rtc() writes a fixed value.
+        Replaced atomically, so readers never see half a number.'''
+        check(self._rtc_clock is None, 'the RTC clock is already running')
+        path = os.path.join(self.rtc_dir, 'since_epoch')
+
+        def tick():
+            last = None
+            while True:
+                now = int(time.time()) + offset
+                if now != last:
+                    try:
+                        with open(path + '.new', 'w', encoding='ascii') as f:
+                            f.write(f'{now}\n')
+                        os.replace(path + '.new', path)
+                        last = now
+                    except OSError:
+                        pass  # no RTC (make_rtc(present=False)) for now
+                time.sleep(0.02)
+
+        self._rtc_clock = threading.Thread(target=tick, name='rtc-clock', daemon=True)
+        self._rtc_clock.start()
 
     @property
     def rtc_dir(self):
@@ -374,6 +406,13 @@ class TestBed:
                           time.monotonic() - started, result.stdout, result.stderr)
         return result
 
+    def run_as(self, uid, argv, **kwargs):
+        '''run() as an unprivileged user (uid and gid `uid`, no
+        supplementary groups); the bus's directory is opened to it.'''
+        os.chmod(self.runtime_dir, 0o711)  # the socket itself is 0666
+        return self.run(['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--',
+                         *argv], **kwargs)
+
     def _log_command(self, argv, env, status, duration, stdout, stderr):
         with open(os.path.join(self.logs_dir, 'commands.log'), 'a', encoding='utf-8') as f:
             f.write(f'$ {" ".join(f"{k}={v}" for k, v in (env or {}).items())} {" ".join(argv)}\n'
@@ -446,13 +485,18 @@ _BUS_CONF = '''<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configu
 </busconfig>
 '''
 
-_HOSTPMD_DROPIN = '''# The test bed's override of hostpmd.service: only which binary runs.
-# Every hardening setting of the unit stays in force.
+_HOSTPMD_DROPIN = '''# The test bed's override of hostpmd.service: which binary runs, and
+# where it reads the outcome record. Every hardening setting of the unit
+# stays in force.
 [Service]
 ExecStart=
 ExecStart={hostpmd}
 # visible even when the build tree is under /tmp (PrivateTmp=yes stays)
 BindReadOnlyPaths={hostpmd}
+# The helper's transient service records its outcome in its StateDirectory=
+# hostpm; a user manager puts that under $XDG_CONFIG_HOME, not /var/lib,
+# so hostpmd gets the same one here.
+StateDirectory=hostpm
 '''
 
 _DBUS_DROPIN = '''# The test bed's bus: our bus.conf, no syslog.

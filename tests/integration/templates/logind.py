@@ -37,29 +37,45 @@ that a typo in a test cannot silently test something else):
   SleepMaxSec
       Longest simulated sleep (default 30), so a test whose alarm is
       missing, in the past or far away still ends.
+  HoldWake
+      true: when the alarm fires the "host" stays asleep until
+      SetHoldWake(false), so a test can look at a sleeping host without
+      racing its wake-up. The alarm still counts as what woke it.
   BlockInhibitor
       {"what": "sleep", "who": "...", "why": "...", "mode": "block"}: an
       inhibitor held by the mock from the start.
   RefuseWhenInhibited
       true: sleep verbs fail with org.freedesktop.login1.BlockedByInhibitorLock
       while a "sleep" block inhibitor is held, as newer logind does even
-      for root. Default false: logind 252 lets a root caller through.
+      for root. Default false: logind 252 lets a root caller through,
+      unless it calls a *WithFlags() verb with flag 1
+      (SD_LOGIND_ROOT_CHECK_INHIBITORS), which the mock honours always.
 
 A simulated sleep, like logind: the verb emits PrepareForSleep(true) and then
-returns; the "host" sleeps until the epoch second in WakealarmPath (read when
-the verb is called) or SleepMaxSec, whichever comes first; an alarm already in
-the past never fires, as on real hardware. When the alarm fires the
-wakealarm file is emptied, as the kernel's RTC class reads back an expired
-alarm; then PrepareForSleep(false) is emitted. Only one sleep at a time:
-another verb meanwhile gets org.freedesktop.login1.OperationInProgress.
+returns; the "host" sleeps until the RTC's clock reaches the alarm in
+WakealarmPath or for SleepMaxSec, whichever comes first. The RTC's clock is
+its since_epoch file (next to wakealarm; the test bed may keep it ticking,
+and at an offset from the system clock, as an RTC in local time is); both are
+read when the verb is called, and without since_epoch the system clock
+stands in. An alarm already in the past never fires, as on real hardware.
+When the alarm fires the wakealarm file is emptied, as the kernel's RTC
+class reads back an expired alarm; then PrepareForSleep(false) is emitted.
+Only one sleep at a time: another verb meanwhile gets
+org.freedesktop.login1.OperationInProgress.
 
 Mock-only methods (interface org.freedesktop.DBus.Mock), besides dbusmock's
 own GetCalls()/GetMethodCalls()/ClearCalls() which record every call:
   SetCanAnswer(s method, s answer)   change one Can*() answer
   SetSuspendError(s name, s message) make the sleep verbs refuse ("" clears)
   WakeUp()                           end the current simulated sleep now
+  SetHoldWake(b hold)                see HoldWake; false wakes a held host
   GetSleeps() -> a(sddb)             (verb, start, end or 0 while asleep,
                                       woken by the alarm), epoch seconds
+  GetSleepCalls() -> a(sttxds)       every sleep verb call, refused ones too:
+                                      (method, flags, the alarm in wakealarm
+                                      and the RTC's clock at the call, 0 if
+                                      none; -1 for no clock; epoch time of the
+                                      call; the error name or "" if accepted)
 '''
 
 import os
@@ -80,7 +96,7 @@ CAN_METHODS = ('CanSuspend', 'CanHibernate', 'CanHybridSleep', 'CanSuspendThenHi
 PARAMETERS = set(CAN_METHODS) | {
     'CanError', 'CanErrorMessage', 'CanNoReply', 'CanDelayMs', 'CanBatch',
     'SuspendError', 'SuspendErrorMessage', 'WakealarmPath', 'SleepMaxSec',
-    'BlockInhibitor', 'RefuseWhenInhibited',
+    'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
 }
 
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
@@ -111,8 +127,10 @@ def load(mock, parameters):
     mock.refuse_when_inhibited = bool(parameters.get('RefuseWhenInhibited', False))
     mock.wakealarm_path = parameters.get('WakealarmPath', '')
     mock.sleep_max_sec = float(parameters.get('SleepMaxSec', 30))
+    mock.hold_wake = bool(parameters.get('HoldWake', False))
     mock.sleeping = None        # the current sleep, an entry of mock.sleeps
     mock.sleeps = []
+    mock.sleep_calls = []       # (method, flags, alarm, rtc clock, time, error)
     mock.wake_timer = 0
 
     mock.inhibitors = []
@@ -211,14 +229,21 @@ def CanSuspendThenHibernate(self, ok_cb, err_cb):
 # The sleep verbs and the simulated sleep
 #
 
-def _read_alarm(path):
-    '''The alarm in the fake wakealarm file, epoch seconds, or None.'''
+def _read_number(path):
+    '''The number in a fake RTC attribute, or None (absent, empty, garbage).'''
     try:
         with open(path, encoding='ascii') as f:
             text = f.read().strip()
         return int(text) if text else None
     except (OSError, ValueError):
         return None
+
+
+def _rtc_now(mock):
+    '''The RTC's own clock (its since_epoch), or None without one.'''
+    if not mock.wakealarm_path:
+        return None
+    return _read_number(os.path.join(os.path.dirname(mock.wakealarm_path), 'since_epoch'))
 
 
 def _sleep_blocked(mock):
@@ -231,90 +256,118 @@ def _set_preparing(mock, value):
     mock.EmitSignal(MAIN_IFACE, 'PrepareForSleep', 'b', [dbus.Boolean(value)])
 
 
-def _wake(mock):
+def _end_sleep(mock):
     sleep = mock.sleeping
-    if sleep is None:
-        return GLib.SOURCE_REMOVE
-    if mock.wake_timer:
-        GLib.source_remove(mock.wake_timer)
-    mock.wake_timer = 0
-    if sleep['by_alarm'] and time.time() >= sleep['alarm']:
-        # The RTC reads back an expired alarm as empty.
-        with open(mock.wakealarm_path, 'w', encoding='ascii'):
-            pass
-    else:
-        sleep['by_alarm'] = False
     sleep['end'] = time.time()
     mock.sleeping = None
     mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"})')
     _set_preparing(mock, False)
+
+
+def _timer_fired(mock):
+    '''The alarm (or SleepMaxSec) is reached.'''
+    mock.wake_timer = 0
+    sleep = mock.sleeping
+    if sleep is None:
+        return GLib.SOURCE_REMOVE
+    if sleep['by_alarm']:
+        # The RTC reads back an expired alarm as empty.
+        with open(mock.wakealarm_path, 'w', encoding='ascii'):
+            pass
+        if mock.hold_wake:
+            sleep['held'] = True
+            mock.log('the alarm fired; the host stays asleep until SetHoldWake(false)')
+            return GLib.SOURCE_REMOVE
+    _end_sleep(mock)
     return GLib.SOURCE_REMOVE
 
 
-def _sleep(mock, verb, flags):
+def _wake(mock):
+    '''Wakes the host now (WakeUp()): not the alarm's doing unless it had fired.'''
+    sleep = mock.sleeping
+    if sleep is None:
+        return
+    if mock.wake_timer:
+        GLib.source_remove(mock.wake_timer)
+        mock.wake_timer = 0
+    if not sleep.get('held'):
+        sleep['by_alarm'] = False
+    _end_sleep(mock)
+
+
+def _refuse(mock, call, name, message):
+    call['error'] = name
+    raise dbus.exceptions.DBusException(message, name=name)
+
+
+def _sleep(mock, method, verb, flags):
+    alarm = _read_number(mock.wakealarm_path) if mock.wakealarm_path else None
+    rtc_now = _rtc_now(mock)
+    call = {'method': method, 'flags': int(flags), 'alarm': alarm or 0,
+            'rtc': rtc_now if rtc_now is not None else -1, 'time': time.time(), 'error': ''}
+    mock.sleep_calls.append(call)
+    mock.log(f'{method}({int(flags)}): wakealarm {alarm}, RTC clock {rtc_now}')
+
     if mock.suspend_error:
-        raise dbus.exceptions.DBusException(mock.suspend_error_message, name=mock.suspend_error)
+        _refuse(mock, call, mock.suspend_error, mock.suspend_error_message)
     if mock.sleeping is not None:
-        raise dbus.exceptions.DBusException(
-            'There is already a shutdown or sleep operation in progress',
-            name=ERROR_OPERATION_IN_PROGRESS)
-    if mock.refuse_when_inhibited and _sleep_blocked(mock):
-        raise dbus.exceptions.DBusException('Operation denied due to active block inhibitor',
-                                            name=ERROR_BLOCKED_BY_INHIBITOR)
+        _refuse(mock, call, ERROR_OPERATION_IN_PROGRESS,
+                'There is already a shutdown or sleep operation in progress')
+    # SD_LOGIND_ROOT_CHECK_INHIBITORS: root is held to block inhibitors too
+    if (mock.refuse_when_inhibited or int(flags) & 1) and _sleep_blocked(mock):
+        _refuse(mock, call, ERROR_BLOCKED_BY_INHIBITOR, 'Operation denied due to active block inhibitor')
 
     now = time.time()
-    alarm = _read_alarm(mock.wakealarm_path) if mock.wakealarm_path else None
-    wake_at = now + mock.sleep_max_sec
-    by_alarm = alarm is not None and now < alarm <= wake_at
-    if by_alarm:
-        wake_at = alarm
+    ahead = None if alarm is None else alarm - (rtc_now if rtc_now is not None else now)
+    by_alarm = ahead is not None and 0 < ahead <= mock.sleep_max_sec
+    wake_in = ahead if by_alarm else mock.sleep_max_sec
     mock.sleeping = {'verb': verb, 'flags': int(flags), 'start': now, 'end': 0.0,
                      'alarm': alarm or 0, 'by_alarm': by_alarm}
     mock.sleeps.append(mock.sleeping)
-    mock.log(f'simulated {verb}: alarm {alarm}, wakes in {wake_at - now:.3f} s')
-    mock.wake_timer = GLib.timeout_add(max(0, int((wake_at - now) * 1000)), _wake, mock)
+    mock.log(f'simulated {verb}: alarm {alarm}, RTC clock {rtc_now}, wakes in {wake_in:.3f} s')
+    mock.wake_timer = GLib.timeout_add(max(0, int(wake_in * 1000)), _timer_fired, mock)
     # logind announces the sleep before it replies to the verb.
     _set_preparing(mock, True)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
 def Suspend(self, _interactive):
-    _sleep(self, 'Suspend', 0)
+    _sleep(self, 'Suspend', 'Suspend', 0)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
 def Hibernate(self, _interactive):
-    _sleep(self, 'Hibernate', 0)
+    _sleep(self, 'Hibernate', 'Hibernate', 0)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
 def HybridSleep(self, _interactive):
-    _sleep(self, 'HybridSleep', 0)
+    _sleep(self, 'HybridSleep', 'HybridSleep', 0)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
 def SuspendThenHibernate(self, _interactive):
-    _sleep(self, 'SuspendThenHibernate', 0)
+    _sleep(self, 'SuspendThenHibernate', 'SuspendThenHibernate', 0)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
 def SuspendWithFlags(self, flags):
-    _sleep(self, 'Suspend', flags)
+    _sleep(self, 'SuspendWithFlags', 'Suspend', flags)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
 def HibernateWithFlags(self, flags):
-    _sleep(self, 'Hibernate', flags)
+    _sleep(self, 'HibernateWithFlags', 'Hibernate', flags)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
 def HybridSleepWithFlags(self, flags):
-    _sleep(self, 'HybridSleep', flags)
+    _sleep(self, 'HybridSleepWithFlags', 'HybridSleep', flags)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
 def SuspendThenHibernateWithFlags(self, flags):
-    _sleep(self, 'SuspendThenHibernate', flags)
+    _sleep(self, 'SuspendThenHibernateWithFlags', 'SuspendThenHibernate', flags)
 
 
 #
@@ -389,7 +442,21 @@ def WakeUp(self):
     _wake(self)
 
 
+@dbus.service.method(MOCK_IFACE, in_signature='b', out_signature='')
+def SetHoldWake(self, hold):
+    self.hold_wake = bool(hold)
+    if not hold and self.sleeping is not None and self.sleeping.get('held'):
+        _end_sleep(self)
+
+
 @dbus.service.method(MOCK_IFACE, in_signature='', out_signature='a(sddb)')
 def GetSleeps(self):
     return dbus.Array([(s['verb'], s['start'], s['end'], s['by_alarm']) for s in self.sleeps],
                       signature='(sddb)')
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='a(sttxds)')
+def GetSleepCalls(self):
+    return dbus.Array([(c['method'], dbus.UInt64(c['flags']), dbus.UInt64(c['alarm']),
+                        dbus.Int64(c['rtc']), c['time'], c['error']) for c in self.sleep_calls],
+                      signature='(sttxds)')
