@@ -171,7 +171,11 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
         if (r >= 0) r = APPEND_PROPERTY(m, "CapabilityBoundingSet", "t", UINT64_C(0));
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictAddressFamilies", "(bas)", 1, 1, "AF_UNIX");
         if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallArchitectures", "as", 1, "native");
-        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 1, 2, "@system-service", "~@privileged");
+        /* A deny list is an assignment of its own (allow-list flag false),
+         * as in a unit file: systemd does not parse "~" inside a list, it
+         * logs "Failed to parse system call, ignoring" and drops it. */
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 1, 1, "@system-service");
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 0, 1, "@privileged");
         if (r >= 0) r = APPEND_PROPERTY(m, "UMask", "u", 0077U);
         return r;
 }
