@@ -373,6 +373,23 @@ def cycle(bed):
         check_equal(journal(bed, kind), [], f'{kind} entries')
 
 
+def status_while_suspending(bed):
+    '''While the host sleeps, the status still says when it wakes.'''
+    start(bed, logind={'HoldWake': True})
+    plan = schedule(bed, '2s')
+    wait_for_sleep(bed)
+    p = properties(bed)
+    text = cli(bed, '--status').stdout
+    bed.mocks['logind'].control.SetHoldWake(False)
+    check_resumed(bed, plan['id'], 'mem', 2)
+
+    check_equal((p['PendingId'], p['PendingState'], p['PendingDurationUSec']),
+                (plan['id'], 'suspending', 2 * USEC), 'pending while asleep')
+    check(p['PendingWakeUSec'] >= plan['wake_usec'] - USEC,
+          f'PendingWakeUSec while asleep: {p["PendingWakeUSec"]}, planned wake {plan["wake_usec"]}')
+    check('wakes at about ?' not in text, f'--status while asleep: {text!r}')
+
+
 def helper_hardening(bed):
     '''The transient service runs hostpm-sleep with the hardening hostpmd
     asks for, all of it applied by the manager (the service runs), and the
@@ -832,6 +849,7 @@ def _client(method, signature, args_json, interactive):
 
 CASES = {
     'cycle': cycle,
+    'status-while-suspending': status_while_suspending,
     'helper-hardening': helper_hardening,
     'target-disk': target_case('disk', 'Hibernate'),
     'target-hybrid': target_case('hybrid', 'HybridSleep'),
