@@ -239,6 +239,9 @@ static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc) {
         _cleanup_free_ char *wakeup = NULL;
         int r;
 
+        /* a repeated <wake_alarm> replaces the earlier one, as a repeated
+         * <target> does, instead of leaking its strings */
+        rtc_info_done(rtc);
         rtc->device = get_prop(n, "device");
         if (!rtc->device)
                 return -EBADMSG;
