@@ -280,6 +280,19 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
                                   (int) o.woken_by_alarm, o.error);
 }
 
+/* The timer fired: the pending request is now suspending. */
+static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *ret_error) {
+        Manager *m = userdata;
+        const char *path, *unit;
+        uint32_t id;
+
+        if (sd_bus_message_read(message, "uos", &id, &path, &unit) >= 0 && streq(unit, SCHEDULE_SERVICE_UNIT)) {
+                manager_touch(m);
+                emit_invalidation(m);
+        }
+        return 0;
+}
+
 static bool manager_is_idle(Manager *m) {
         const Pending *p = NULL;
 
@@ -343,7 +356,11 @@ int manager_connect_bus(Manager *m) {
                                       "JobRemoved", match_job_removed, NULL, m);
         if (r < 0)
                 return log_error_errno(r, "Failed to watch systemd's jobs: %s", STRERROR(r));
-        /* systemd only sends JobRemoved to subscribers */
+        r = sd_bus_match_signal_async(m->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
+                                      "JobNew", match_job_new, NULL, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch systemd's jobs: %s", STRERROR(r));
+        /* systemd only sends JobNew and JobRemoved to subscribers */
         r = sd_bus_call_method_async(m->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
                                      "Subscribe", NULL, NULL, NULL);
         if (r < 0)

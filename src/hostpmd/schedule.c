@@ -360,6 +360,15 @@ int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
                         return r;
         }
 
+        if (p.state == PENDING_SUSPENDING) {
+                /* the helper started when the timer fired: the plan's clock */
+                r = sd_bus_get_property_trivial(bus, SYSTEMD_BUS_NAME, service_path,
+                                                "org.freedesktop.systemd1.Service", "ExecMainStartTimestamp",
+                                                error, 't', &p.suspend_realtime_usec);
+                if (r < 0)
+                        return r;
+        }
+
         if (p.state == PENDING_SCHEDULED) {
                 uint64_t next_mono = 0;
                 struct timespec mono, real;

@@ -28,7 +28,7 @@ typedef struct Pending {
         SleepTarget target;
         uint64_t duration_sec;          /* 0 with a wake time */
         uint64_t wake_realtime_usec;    /* 0 with a duration */
-        uint64_t suspend_realtime_usec; /* when the timer fires (0 once it has) */
+        uint64_t suspend_realtime_usec; /* when the timer fires, or fired (the helper's start) */
         uid_t requester_uid;
         pid_t requester_pid;
 } Pending;

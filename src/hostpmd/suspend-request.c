@@ -69,7 +69,7 @@ static uint64_t now_realtime_usec(void) {
 static EventRequest event_request(const SuspendRequest *r) {
         return (EventRequest) {
                 .id = r->id[0] ? r->id : NULL,
-                .target = r->kind == REQUEST_SCHEDULE ? sleep_target_to_string(r->plan.target) : NULL,
+                .target = sleep_target_to_string(r->plan.target),  /* NULL while unknown */
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
                 .asked_usec = r->plan.duration_sec * USEC_PER_SEC,
@@ -113,6 +113,7 @@ static int request_new(Manager *m, sd_bus_message *message, RequestKind kind, Su
                 return -ENOMEM;
         r->manager = m;
         r->kind = kind;
+        r->plan.target = _SLEEP_TARGET_INVALID;
         r->message = sd_bus_message_ref(message);
         r->uid = (uid_t) -1;
 
@@ -230,6 +231,8 @@ static void cancel_act(SuspendRequest *r) {
                 return;
         }
         snprintf(r->id, sizeof r->id, "%s", p->id ? p->id : "");
+        r->plan.target = p->target;
+        r->plan.duration_sec = p->duration_sec;
         if (p->state == PENDING_SUSPENDING) {
                 request_failf(r, HOSTPM_ERROR_TOO_LATE,
                               "Too late to cancel request %s: the suspend has started; the RTC alarm will wake "
@@ -386,10 +389,11 @@ static int schedule_common(sd_bus_message *message, Manager *m, const SuspendPla
         return 1;
 }
 
-/* Refusals of bad arguments are journaled too, naming the caller. */
-static int refuse_arguments(sd_bus_message *message, const sd_bus_error *error, const char *target) {
+/* Refusals before a request exists (bad arguments, nothing to cancel) are
+ * journaled too, naming the caller and what was asked. */
+static int refuse_early(sd_bus_message *message, const sd_bus_error *error, const char *target, uint64_t asked_usec) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        EventRequest ev = { .target = target, .requester_uid = (uid_t) -1 };
+        EventRequest ev = { .target = target, .asked_usec = asked_usec, .requester_uid = (uid_t) -1 };
 
         if (sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds) >= 0) {
                 (void) sd_bus_creds_get_euid(creds, &ev.requester_uid);
@@ -414,14 +418,14 @@ int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_erro
         k = suspend_plan_for_duration(&m->config, target, duration_usec, delay_usec, flags,
                                       now_realtime_usec(), &plan, error);
         if (k < 0)
-                return refuse_arguments(message, error, target);
+                return refuse_early(message, error, target, duration_usec);
 
         return schedule_common(message, m, &plan);
 }
 
 int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
-        uint64_t wake_usec, delay_usec, flags;
+        uint64_t wake_usec, delay_usec, flags, now;
         const char *target;
         SuspendPlan plan;
         int k;
@@ -431,10 +435,10 @@ int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bu
         if (k < 0)
                 return k;
 
-        k = suspend_plan_for_wake_time(&m->config, target, wake_usec, delay_usec, flags,
-                                       now_realtime_usec(), &plan, error);
+        now = now_realtime_usec();
+        k = suspend_plan_for_wake_time(&m->config, target, wake_usec, delay_usec, flags, now, &plan, error);
         if (k < 0)
-                return refuse_arguments(message, error, target);
+                return refuse_early(message, error, target, wake_usec > now ? wake_usec - now : 0);
 
         return schedule_common(message, m, &plan);
 }
@@ -449,12 +453,17 @@ int method_cancel_suspend(sd_bus_message *message, void *userdata, sd_bus_error 
         k = manager_get_pending(m, &p, error);
         if (k < 0)
                 return k;
-        if (k == 0)
-                return sd_bus_error_set(error, HOSTPM_ERROR_NOTHING_PENDING, "No suspend is pending; nothing to cancel.");
-        if (p->state == PENDING_SUSPENDING)
-                return sd_bus_error_setf(error, HOSTPM_ERROR_TOO_LATE,
-                                         "Too late to cancel request %s: the suspend has started; the RTC alarm "
-                                         "will wake the host.", p->id ? p->id : "?");
+        if (k == 0) {
+                sd_bus_error_set(error, HOSTPM_ERROR_NOTHING_PENDING, "No suspend is pending; nothing to cancel.");
+                return refuse_early(message, error, NULL, 0);
+        }
+        if (p->state == PENDING_SUSPENDING) {
+                sd_bus_error_setf(error, HOSTPM_ERROR_TOO_LATE,
+                                  "Too late to cancel request %s: the suspend has started; the RTC alarm "
+                                  "will wake the host.", p->id ? p->id : "?");
+                return refuse_early(message, error, sleep_target_to_string(p->target),
+                                    p->duration_sec * USEC_PER_SEC);
+        }
 
         k = request_new(m, message, REQUEST_CANCEL, &r);
         if (k < 0)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "rtc.h"
 #include "timespan.h"
 
 #define CONFIG_SECTION "Suspend"
@@ -237,10 +238,12 @@ static int parse_maximum_duration(ConfigParser *p, const char *key, const char *
 static int parse_rtc_device(ConfigParser *p, const char *key, const char *value) {
         char *device;
 
-        /* a name under /sys/class/rtc/, never a way out of it */
-        if (isempty(value) || strchr(value, '/') || strstr(value, "..") || streq(value, "."))
+        /* a name under /sys/class/rtc/, never a way out of it; the same
+         * rule hostpm-sleep applies to its --rtc-device= */
+        if (!rtc_device_name_valid(value))
                 return parser_error(p, -EINVAL, key, value,
-                                    "not a device name; expected a name under /sys/class/rtc/, e.g. rtc0");
+                                    "not a device name; expected a name under /sys/class/rtc/ of letters, "
+                                    "digits, - and _, e.g. rtc0");
 
         device = strdup(value);
         if (!device)

@@ -32,8 +32,10 @@ static char *describe(const EventRequest *req) {
         return s;
 }
 
-/* Prints the plain line and returns the MESSAGE text; NULL on OOM, in which
- * case the event is only lost from the journal, never fatal. */
+/* Prints the plain line (for logs outside the journal: a terminal, the
+ * test bed; under systemd the structured entry alone says it, once) and
+ * returns the MESSAGE text; NULL on OOM, in which case the event is only
+ * lost from the journal, never fatal. */
 static char *message(int priority, const char *format, ...) _printf_(2, 3);
 static char *message(int priority, const char *format, ...) {
         va_list ap;
@@ -47,7 +49,8 @@ static char *message(int priority, const char *format, ...) {
                 log_oom();
                 return NULL;
         }
-        log_full_errno(priority, 0, "%s", s);
+        if (!log_stderr_is_journal())
+                log_full_errno(priority, 0, "%s", s);
         return s;
 }
 

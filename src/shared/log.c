@@ -17,6 +17,10 @@ int log_get_max_level(void) {
         return max_level;
 }
 
+bool log_stderr_is_journal(void) {
+        return stderr_is_journal;
+}
+
 void log_set_program_name(const char *name) {
         program_name = name;
 }

@@ -16,6 +16,10 @@ int log_get_max_level(void);
 void log_setup(void);  /* reads HOSTPM_LOG_LEVEL and JOURNAL_STREAM once */
 void log_set_program_name(const char *name);
 
+/* stderr is a journal stream (set by log_setup()): what is printed there
+ * lands in the journal already. */
+bool log_stderr_is_journal(void);
+
 int log_internal(int level, int error, const char *file, int line, const char *func,
                  const char *format, ...) _printf_(6, 7);
 

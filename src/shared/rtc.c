@@ -16,6 +16,21 @@ const char *rtc_sysfs_root(void) {
         return root;
 }
 
+bool rtc_device_name_valid(const char *device) {
+        size_t n;
+
+        if (!device)
+                return false;
+        n = strlen(device);
+        if (n == 0 || n > 32)
+                return false;
+        for (const char *p = device; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '-' || *p == '_'))
+                        return false;
+        return true;
+}
+
 const char *rtc_wakeup_to_string(RtcWakeup w) {
         switch (w) {
         case RTC_WAKEUP_ENABLED:  return "enabled";

@@ -24,6 +24,10 @@ typedef struct RtcInfo {
 } RtcInfo;
 
 const char *rtc_sysfs_root(void);
+
+/* A name under <root>/class/rtc/ ("rtc0"), never a path: letters, digits,
+ * "-" and "_", at most 32 characters. */
+bool rtc_device_name_valid(const char *device);
 const char *rtc_wakeup_to_string(RtcWakeup w);
 
 /* Fills *ret (which the caller frees with rtc_info_done()); a missing device

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "rtc.h"
 #include "sleep-args.h"
 
 /* Digits only, no sign, no spaces, no suffix, no overflow, at most max. */
@@ -41,11 +42,6 @@ static bool chars_valid(const char *s, const char *extra, size_t max) {
  * plain. Covers UUIDs and unit-name-like ids. */
 bool sleep_id_valid(const char *id) {
         return id && chars_valid(id, "-_.:@", SLEEP_ID_MAX);
-}
-
-/* A name under /sys/class/rtc, never a path. */
-bool rtc_device_name_valid(const char *device) {
-        return device && chars_valid(device, "-_", 32);
 }
 
 static void help(void) {

@@ -36,4 +36,3 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret);
 /* The checks behind the options, for tests and for the messages. */
 int parse_whole_number(const char *s, uint64_t max, uint64_t *ret);
 bool sleep_id_valid(const char *id);
-bool rtc_device_name_valid(const char *device);

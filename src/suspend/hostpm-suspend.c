@@ -31,6 +31,7 @@ static OutputFormat arg_output = OUTPUT_TEXT;
 static const char *arg_target = "mem";
 static uint64_t arg_duration_usec = 0;
 static uint64_t arg_until_usec = 0;
+static bool arg_until = false;
 static uint64_t arg_delay_usec = 0;
 static bool arg_dry_run = false;
 static bool arg_wait = false;
@@ -131,7 +132,7 @@ static int parse_argv(int argc, char *argv[]) {
         int c, r;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "+ht:H:", options, NULL)) >= 0)
+        while ((c = getopt_long(argc, argv, "ht:H:", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
@@ -227,6 +228,7 @@ static int parse_argv(int argc, char *argv[]) {
                 if (r < 0)
                         return usage_error("invalid wake time '%s'; expected HH:MM[:SS], 'YYYY-MM-DD HH:MM[:SS]' "
                                            "or @EPOCH", until);
+                arg_until = true;
                 return 1;
         }
 
@@ -303,6 +305,7 @@ int main(int argc, char *argv[]) {
                 ScheduleArgs a = {
                         .target = arg_target,
                         .duration_usec = arg_duration_usec,
+                        .until = arg_until,
                         .until_usec = arg_until_usec,
                         .delay_usec = arg_delay_usec,
                         .flags = (arg_dry_run ? HOSTPM_FLAG_DRY_RUN : 0) |

@@ -220,7 +220,7 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
                         return log_error_errno(r, "Failed to watch hostpmd's signals: %s", STRERROR(r)), EXIT_FAILED;
         }
 
-        if (a->until_usec > 0)
+        if (a->until)
                 r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
                                        "ScheduleSuspendUntil", &error, &reply, "sttt",
                                        a->target, a->until_usec, a->delay_usec, a->flags);

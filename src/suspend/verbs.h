@@ -30,7 +30,8 @@ typedef enum OutputFormat {
 
 typedef struct ScheduleArgs {
         const char *target;
-        uint64_t duration_usec;   /* or: */
+        uint64_t duration_usec;   /* or, with until: */
+        bool until;
         uint64_t until_usec;
         uint64_t delay_usec;      /* 0: hostpmd's default */
         uint64_t flags;

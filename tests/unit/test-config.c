@@ -332,14 +332,17 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:2: AllowedTargets=mem,disk: unknown target 'mem,disk'; expected one or more of "
           "mem, disk, hybrid, suspend-then-hibernate" },
         { "empty RTCDevice", MAIN("[Suspend]\nRTCDevice=\n"), -EINVAL,
-          "@DIR@/hostpm.conf:2: RTCDevice=: not a device name; expected a name under /sys/class/rtc/, e.g. rtc0" },
+          "@DIR@/hostpm.conf:2: RTCDevice=: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
         { "RTCDevice with '/'", MAIN("[Suspend]\nRTCDevice=rtc0/../../../etc\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: RTCDevice=rtc0/../../../etc: not a device name; expected a name under "
-          "/sys/class/rtc/, e.g. rtc0" },
+          "/sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
+        { "RTCDevice=rtc:0 (hostpm-sleep would refuse it)", MAIN("[Suspend]\nRTCDevice=rtc:0\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: RTCDevice=rtc:0: not a device name; expected a name under /sys/class/rtc/ of "
+          "letters, digits, - and _, e.g. rtc0" },
         { "RTCDevice=..", MAIN("[Suspend]\nRTCDevice=..\n"), -EINVAL,
-          "@DIR@/hostpm.conf:2: RTCDevice=..: not a device name; expected a name under /sys/class/rtc/, e.g. rtc0" },
+          "@DIR@/hostpm.conf:2: RTCDevice=..: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
         { "RTCDevice=.", MAIN("[Suspend]\nRTCDevice=.\n"), -EINVAL,
-          "@DIR@/hostpm.conf:2: RTCDevice=.: not a device name; expected a name under /sys/class/rtc/, e.g. rtc0" },
+          "@DIR@/hostpm.conf:2: RTCDevice=.: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
 
         /* MinimumDuration= against MaximumDuration=: the later assignment is blamed */
         { "minimum over maximum in one file", MAIN("[Suspend]\nMinimumDuration=2h\nMaximumDuration=1h\n"), -ERANGE,
