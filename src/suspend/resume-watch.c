@@ -181,11 +181,23 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                 printf("{ \"id\": \"%s\", \"result\": \"%s\", \"asked_usec\": %" PRIu64 ", \"slept_usec\": %" PRIu64
                        ", \"woken_by_alarm\": %s, \"error\": \"%s\" }\n",
                        id, w->result, w->asked_usec, w->slept_usec, w->woken_by_alarm ? "true" : "false", w->error);
-        else if (streq(w->result, "resumed"))
-                printf("Resumed: slept %s (asked %s), %s.\n",
+        else if (streq(w->result, "resumed")) {
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(status_done) Status s = {0};
+                char window[DURATION_MAX_STRING] = "";
+
+                /* The wall-clock window also counts entering and leaving
+                 * the sleep; worth showing next to the kernel's figure. */
+                if (status_read(w->bus, &s, &error) >= 0 && streq_ptr(s.last_id, id) &&
+                    s.last_resume_usec > s.last_suspend_usec && s.last_suspend_usec > 0)
+                        format_duration(window, sizeof window,
+                                        (s.last_resume_usec - s.last_suspend_usec) / USEC_PER_MSEC * USEC_PER_MSEC);
+                printf("Resumed: slept %s (asked %s), %s%s%s.\n",
                        format_duration(slept, sizeof slept, w->slept_usec / USEC_PER_MSEC * USEC_PER_MSEC),
                        format_duration(asked, sizeof asked, w->asked_usec),
-                       w->woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm");
+                       w->woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm",
+                       window[0] ? "; suspend to resume took " : "", window);
+        }
         else
                 printf("Request %s %s%s%s.\n", id, w->result, isempty(w->error) ? "" : ": ", w->error);
 

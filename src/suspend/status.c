@@ -122,10 +122,18 @@ void status_print_text(const Status *s) {
                 return;
         }
         printf("Last:    request %s to %s: %s", str(s->last_id), str(s->last_target), s->last_result);
-        if (streq(s->last_result, "resumed"))
-                printf("; asked %s, slept %s, %s", format_duration(d1, sizeof d1, s->last_asked_usec),
-                       format_duration(d2, sizeof d2, s->last_slept_usec / USEC_PER_MSEC * USEC_PER_MSEC),
+        if (streq(s->last_result, "resumed")) {
+                char window[DURATION_MAX_STRING + 32] = "", d3[DURATION_MAX_STRING];
+
+                /* the wall-clock window also counts entering and leaving the sleep */
+                if (s->last_resume_usec > s->last_suspend_usec && s->last_suspend_usec > 0)
+                        snprintf(window, sizeof window, " (suspend to resume: %s)",
+                                 format_duration(d3, sizeof d3, (s->last_resume_usec - s->last_suspend_usec) /
+                                                                        USEC_PER_MSEC * USEC_PER_MSEC));
+                printf("; asked %s, slept %s%s, %s", format_duration(d1, sizeof d1, s->last_asked_usec),
+                       format_duration(d2, sizeof d2, s->last_slept_usec / USEC_PER_MSEC * USEC_PER_MSEC), window,
                        s->last_woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm");
+        }
         if (!isempty(s->last_error))
                 printf("; %s", s->last_error);
         printf("\n");
