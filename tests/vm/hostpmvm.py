@@ -336,8 +336,8 @@ def scenario_files(name):
 
 
 def _stage_payload(stage, script, payload=None, install=None, env=None):
-    os.makedirs(os.path.join(stage, "harness"))
-    shutil.copy(os.path.join(HERE, "guest", "guest-run"), os.path.join(stage, "harness", "guest-run"))
+    # guest/ holds guest-run and what scenarios may source (hostpm-lib.sh).
+    shutil.copytree(os.path.join(HERE, "guest"), os.path.join(stage, "harness"))
     shutil.copy(script, os.path.join(stage, "scenario"))
     for f in ("harness/guest-run", "scenario"):
         os.chmod(os.path.join(stage, f), 0o755)

@@ -1,0 +1,287 @@
+"""Host-side checks shared by the hostpm scenarios (scenarios/hostpm-*.check).
+
+A check script does:
+    c = hostpmcheck.Check(sys.argv[1])
+    c.check(condition, "what was checked, with the numbers")
+    ...
+    sys.exit(c.finish())
+and prints one "ok:"/"FAIL:" line per check plus a "figures:" line that the
+meson suite log keeps (asked vs actual sleep, call→reply time).
+"""
+
+import json
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostpmvm  # noqa: E402
+
+# MESSAGE_IDs of hostpm's audit entries (src/shared/journal-event.h).
+MESSAGE_IDS = {
+    "scheduled": "415f63ea417c490d98fdfae2c351b52f",
+    "refused": "cbb6ef8269bd4efeb6ecd6e37c6a711c",
+    "denied": "2bdf18cc37454698b8974f3c4621589b",
+    "cancelled": "fd9223c704584aa3b6d66083dd9a3ab0",
+    "started": "a06fb9b437c444e98a88ae1c0b6d3bb1",
+    "resumed": "0487318ec72c4f6b8fc1d3d4a5952d0b",
+    "failed": "ef4cd7c73e284ee78656da2c114fdfd9",
+}
+EVENT_OF_ID = {v: k for k, v in MESSAGE_IDS.items()}
+
+
+class Check:
+    def __init__(self, results):
+        self.results = results
+        self.summary, self.qmp, self.guest = hostpmvm.load_results(results)
+        self.out = os.path.join(self.guest, "out")
+        self.failures = []
+        self.figures = {}
+        self._journal = None
+
+    # --- reporting ---------------------------------------------------------
+
+    def check(self, ok, what):
+        print("%s: %s" % ("ok" if ok else "FAIL", what))
+        if not ok:
+            self.failures.append(what)
+        return ok
+
+    def figure(self, key, value):
+        self.figures[key] = value
+
+    def finish(self):
+        if self.figures:
+            print("figures: %s" % json.dumps(self.figures, sort_keys=True))
+        return 1 if self.failures else 0
+
+    # --- the guest's files -------------------------------------------------
+
+    def path(self, name):
+        return os.path.join(self.out, name)
+
+    def read(self, name, default=None):
+        try:
+            with open(self.path(name), errors="replace") as f:
+                return f.read().strip()
+        except OSError:
+            return default
+
+    def json(self, name):
+        text = self.read(name)
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except ValueError:
+            return None
+
+    def float(self, name):
+        try:
+            return float(self.read(name))
+        except (TypeError, ValueError):
+            return None
+
+    def properties(self, name):
+        """`systemctl show` output as {unit Id: {key: value}} (blank lines separate units)."""
+        units, cur = {}, {}
+        for line in (self.read(name, "") + "\n\n").splitlines():
+            if not line.strip():
+                if cur:
+                    units[cur.get("Id", "?")] = cur
+                cur = {}
+                continue
+            k, _, v = line.partition("=")
+            cur[k] = v
+        return units
+
+    def journal(self):
+        """Every entry of the boot's journal (out/journal.json), as dicts."""
+        if self._journal is None:
+            self._journal = []
+            try:
+                with open(self.path("journal.json"), errors="replace") as f:
+                    for line in f:
+                        try:
+                            self._journal.append(json.loads(line))
+                        except ValueError:
+                            pass
+            except OSError:
+                pass
+        return self._journal
+
+    def audit(self, event=None, request_id=None):
+        """hostpm's audit entries (with a MESSAGE_ID of journal-event.h)."""
+        out = []
+        for e in self.journal():
+            kind = EVENT_OF_ID.get(e.get("MESSAGE_ID"))
+            if not kind or (event and kind != event):
+                continue
+            if request_id is not None and e.get("HOSTPM_REQUEST_ID") != request_id:
+                continue
+            out.append(dict(e, event=kind))
+        return out
+
+    def journal_messages(self, unit=None, pattern=None):
+        out = []
+        for e in self.journal():
+            msg = e.get("MESSAGE")
+            if not isinstance(msg, str):
+                continue
+            if unit and unit not in (e.get("_SYSTEMD_UNIT"), e.get("UNIT"), e.get("USER_UNIT")):
+                continue
+            if pattern and not re.search(pattern, msg):
+                continue
+            out.append(msg)
+        return out
+
+    # --- QMP -----------------------------------------------------------------
+
+    def events(self, name=None):
+        return [ev for ev in self.qmp["events"] if name is None or ev["event"] == name]
+
+    def marker_t(self, prefix):
+        for t, text in self.summary.get("markers", []):
+            if text.startswith(prefix):
+                return t
+        return None
+
+    # --- checks several scenarios make -------------------------------------
+
+    def check_no_host_wakeup(self):
+        sent = [c["command"] for c in self.qmp["commands"]]
+        self.check("system_wakeup" not in sent, "the host never sent system_wakeup (sent: %s)" % " ".join(sent))
+
+    def check_no_suspend(self):
+        names = [ev["event"] for ev in self.qmp["events"]]
+        self.check("SUSPEND" not in names and "WAKEUP" not in names,
+                   "QMP shows no SUSPEND and no WAKEUP (events: %s)" % " ".join(names))
+        before, after = self.read("suspend-success-before"), self.read("suspend-success-after")
+        if before is not None:
+            self.check(before == after, "the kernel counted no suspend (%s before, %s after)" % (before, after))
+
+    def check_alarm_cleared(self):
+        after = self.read("wakealarm-after")
+        self.check(after == "", "no wake alarm set afterwards (wakealarm %r)" % after)
+
+    def check_no_units(self):
+        units = [l for l in self.read("units-after.txt", "").splitlines() if "hostpm-suspend" in l]
+        self.check(not units, "no hostpm-suspend unit left (%s)" % ("; ".join(units) or "none"))
+
+    def check_activated(self):
+        text = self.read("activation.txt", "")
+        self.check(re.search(r"Activating via systemd: service name='org\.hostpm1' unit='hostpmd\.service'", text)
+                   is not None, "hostpmd was started by D-Bus activation (dbus-daemon: %s)"
+                   % ("; ".join(l.split("]: ", 1)[-1] for l in text.splitlines() if "Activating" in l) or "no line"))
+
+    def check_transient_hardening(self, props):
+        """The helper's unit as systemd applied it carries the shipped sandbox."""
+        svc = props.get("hostpm-suspend.service", {})
+        want = {"ProtectKernelTunables": "yes", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
+                "PrivateNetwork": "yes", "PrivateDevices": "yes", "CapabilityBoundingSet": "",
+                "RestrictAddressFamilies": "AF_UNIX"}
+        bad = {k: svc.get(k) for k, v in want.items() if svc.get(k) != v}
+        self.check(svc and not bad, "hostpm-suspend.service carried the shipped hardening %s%s"
+                   % (", ".join("%s=%s" % kv for kv in want.items()),
+                      "" if not bad else " (differs: %s)" % bad))
+        rw = svc.get("ReadWritePaths", "")
+        self.check(re.fullmatch(r"/sys/devices/\S+/rtc/rtc0/wakealarm", rw) is not None,
+                   "ReadWritePaths= is the real path of rtc0's wakealarm (%r)" % rw)
+        return svc
+
+    def sleep_seconds(self):
+        """(QMP seconds asleep of the one SUSPEND/WAKEUP pair, or None, and a description)."""
+        names = [ev["event"] for ev in self.qmp["events"]]
+        self.check(names.count("SUSPEND") == 1 and names.count("WAKEUP") == 1,
+                   "exactly one QMP SUSPEND and one WAKEUP (events: %s)" % " ".join(names))
+        pairs = hostpmvm.sleeps(self.qmp["events"])
+        return pairs[0]["seconds"] if len(pairs) == 1 else None
+
+
+def check_suspend_and_wake(c, delay=5.0, until=None):
+    """What a member's `hostpm-suspend --wait` must show (the wait and until
+    scenarios): the plan before the sleep, S3 after the delay, woken by the
+    RTC alarm alone, hostpm's figures matching QMP's, the audit trail, nothing
+    left behind. `until`: the asked wake time (seconds since the epoch)."""
+    tolerance = float(os.environ.get("SLEEP_TOLERANCE", "3"))
+    member_uid = c.read("member-uid")
+    rc, cli = c.read("cli.rc"), c.read("cli.out", "") + "\n" + c.read("cli.err", "")
+    c.check(rc == "0", "hostpm-suspend --wait exited %s (want 0)" % rc)
+    m = re.search(r"Scheduled request (\w+): ", cli)
+    request_id = m.group(1) if m else None
+    c.check(request_id is not None, "the plan names the request (%r)" % cli.strip().splitlines()[:1])
+    c.check(re.search(r"^Resumed: slept .* \(asked .*\), woken by the RTC alarm\.$", cli, re.M) is not None,
+            "the CLI reports the resume by the RTC alarm (%r)" % cli.strip().splitlines()[-1:])
+
+    # Call → reply, as the guest saw it.
+    t_call, t_plan = c.float("t-call"), c.float("t-plan")
+    if t_call and t_plan:
+        c.figure("call_to_reply_s", round(t_plan - t_call, 3))
+
+    # The plan came back before the sleep, and the sleep came after the delay.
+    slept = c.sleep_seconds()
+    suspend = c.events("SUSPEND")
+    plan_t = c.marker_t("PLAN")
+    if suspend and plan_t is not None:
+        gap = suspend[0]["t"] - plan_t
+        c.check(gap > 0, "the plan reached the caller %.1f s before QMP SUSPEND" % gap)
+        c.check(delay - 1.5 <= gap <= delay + 6,
+                "S3 began %.1f s after the plan (delay %g s; console polling adds up to 0.2 s)" % (gap, delay))
+        c.figure("plan_to_suspend_s", round(gap, 1))
+    c.check_no_host_wakeup()
+
+    outcome = c.json("last-outcome.json") or {}
+    c.check(outcome.get("id") == request_id and outcome.get("result") == "resumed",
+            "the outcome record is request %s, resumed (%s %s)" % (request_id, outcome.get("id"), outcome.get("result")))
+    c.check(outcome.get("woken_by_alarm") is True, "hostpm says the RTC alarm woke the host")
+    asked = outcome.get("asked_usec", 0) / 1e6
+    reported = outcome.get("slept_usec", 0) / 1e6
+    alarm = outcome.get("alarm", 0)
+    if slept is not None:
+        c.figure("asked_s", round(asked, 3))
+        c.figure("qmp_slept_s", slept)
+        c.figure("reported_slept_s", round(reported, 3))
+        c.check(abs(reported - slept) <= 2.0,
+                "hostpm's reported sleep %.3f s is within 2 s of QMP's %.3f s (off by %.3f s)"
+                % (reported, slept, reported - slept))
+        c.check(abs(slept - asked) <= tolerance,
+                "slept %.3f s by QMP, asked %.3f s (tolerance %g s; host load %s)"
+                % (slept, asked, tolerance, c.summary.get("host_loadavg")))
+        wakeup = c.events("WAKEUP")[0]["qemu_time"]
+        # clock=host: the guest RTC is the host's UTC clock; the RTC's seconds
+        # tick with their own phase, hence up to 1 s, plus slack.
+        c.check(0 <= wakeup - alarm < 2.0, "QMP WAKEUP %.3f s after hostpm's alarm time %d" % (wakeup - alarm, alarm))
+        if until is not None:
+            c.check(abs(wakeup - until) < 2.0, "woke %.3f s from the asked wall-clock time %d" % (wakeup - until, until))
+            c.check(alarm == until, "the alarm is the asked wake time (alarm %d, asked %d)" % (alarm, until))
+
+    # The audit trail, one entry per step, all naming the request and the member.
+    for event, unit in (("scheduled", "hostpmd.service"), ("started", "hostpm-suspend.service"),
+                        ("resumed", "hostpm-suspend.service")):
+        entries = c.audit(event, request_id)
+        ok = len(entries) == 1 and entries[0].get("HOSTPM_REQUESTER_UID") == member_uid \
+            and entries[0].get("_SYSTEMD_UNIT") == unit and int(entries[0].get("HOSTPM_REQUESTER_PID", "0")) > 0
+        c.check(ok, "journal: one %s entry (MESSAGE_ID=%s) from %s for request %s, requester uid %s (%s)"
+                % (event, MESSAGE_IDS[event], unit, request_id, member_uid,
+                   [{k: e.get(k) for k in ("_SYSTEMD_UNIT", "HOSTPM_REQUESTER_UID", "HOSTPM_REQUESTER_PID")}
+                    for e in entries]))
+    resumed = c.audit("resumed", request_id)
+    if resumed and slept is not None:
+        c.check(abs(int(resumed[0].get("HOSTPM_SLEPT_USEC", "0")) / 1e6 - slept) <= 2.0,
+                "journal's HOSTPM_SLEPT_USEC=%s matches QMP" % resumed[0].get("HOSTPM_SLEPT_USEC"))
+
+    status = c.json("status-after.json") or {}
+    last = status.get("last") or {}
+    c.check(status.get("pending") is None and last.get("id") == request_id and last.get("result") == "resumed"
+            and last.get("slept_usec") == outcome.get("slept_usec"),
+            "--status (as another user) shows nothing pending and the outcome (%s)" % json.dumps(last))
+    pending = (c.json("status-pending.json") or {}).get("pending") or {}
+    c.check(pending.get("id") == request_id and pending.get("state") == "scheduled",
+            "--status during the delay showed request %s scheduled (%s)" % (request_id, json.dumps(pending)))
+
+    c.check_alarm_cleared()
+    c.check_no_units()
+    c.check_activated()
+    c.check_transient_hardening(c.properties("units-pending.txt"))
+    return request_id

@@ -1,0 +1,65 @@
+#!/bin/bash
+# Capabilities from the real logind, read by an unprivileged user (anyone may):
+# the XML, the JSON and the table; logind's own answers through busctl in the
+# same guest for the host check to compare; the XML validated here against
+# the installed schemas. Also whether the longest sleep hostpm reports is one
+# this RTC accepts (rtc_cmos refuses alarms a day or more ahead), and that a
+# longer request is refused before anything is scheduled. No suspend.
+set -u
+. "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
+
+hostpm_setup
+before=$(cat /sys/power/suspend_stats/success)
+save suspend-success-before "$before"
+
+t_call=$(now)
+as_outsider hostpm-suspend --capabilities --xml >"$out/caps.xml" 2>"$out/caps-xml.err"
+echo $? >"$out/caps-xml.rc"
+save t-reply "$(now)"
+save t-call "$t_call"
+as_outsider hostpm-suspend --capabilities --json >"$out/caps.json" 2>"$out/caps-json.err"
+echo $? >"$out/caps-json.rc"
+as_outsider hostpm-suspend --capabilities >"$out/caps.txt" 2>&1
+echo $? >"$out/caps-txt.rc"
+log "capabilities (exit $(cat "$out/caps-xml.rc")):"
+cat "$out/caps.xml"
+
+# Validation with the schemas as installed.
+xmllint --noout --relaxng /usr/share/hostpm/hostpm-capabilities.rng "$out/caps.xml" >"$out/validate-hostpm.txt" 2>&1
+echo $? >"$out/validate-hostpm.rc"
+xmllint --xpath '/capabilities/host/power_management' "$out/caps.xml" >"$out/power_management.xml" 2>&1
+xmllint --noout --relaxng /usr/share/hostpm/libvirt-power-management.rng "$out/power_management.xml" \
+    >"$out/validate-libvirt.txt" 2>&1
+echo $? >"$out/validate-libvirt.rc"
+
+# What logind itself says, asked as root (hostpmd is root too, without
+# capabilities: logind answers both through polkit, which grants root).
+for m in CanSuspend CanHibernate CanHybridSleep CanSuspendThenHibernate; do
+    echo "$m $(busctl call org.freedesktop.login1 /org/freedesktop/login1 \
+        org.freedesktop.login1.Manager $m 2>&1)"
+done >"$out/logind.txt"
+cat "$out/logind.txt"
+{
+    echo "state: $(cat /sys/power/state)"
+    echo "mem_sleep: $(cat /sys/power/mem_sleep)"
+    echo "disk: $(cat /sys/power/disk 2>&1)"
+    echo "rtc_name: $(cat $rtc/name)"
+    echo "wakeup: $(cat $rtc/device/power/wakeup 2>&1)"
+} >"$out/kernel.txt"
+
+# The longest sleep hostpm reports must be one the RTC accepts; a day is not.
+max=$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@max_seconds)' "$out/caps.xml" 2>/dev/null)
+save max-seconds "$max"
+if [ -n "$max" ]; then
+    echo 0 >$rtc/wakealarm
+    if echo "+$max" >$rtc/wakealarm 2>"$out/rtc-max.err"; then save rtc-accepts-max yes; else save rtc-accepts-max no; fi
+    echo 0 >$rtc/wakealarm
+    if echo "+86400" >$rtc/wakealarm 2>"$out/rtc-day.err"; then save rtc-accepts-day yes; else save rtc-accepts-day no; fi
+    echo 0 >$rtc/wakealarm
+    # One second more than the maximum: refused by hostpmd, nothing scheduled.
+    as_member hostpm-suspend --no-ask-password "$((max + 1))s" >"$out/too-long.out" 2>&1
+    echo $? >"$out/too-long.rc"
+    log "$((max + 1))s: exit $(cat "$out/too-long.rc"): $(cat "$out/too-long.out")"
+fi
+hostpm_collect
+exit 0
