@@ -235,7 +235,9 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
         r = sd_bus_message_append(m, "ss", SCHEDULE_TIMER_UNIT, "fail");
         if (r >= 0) r = sd_bus_message_open_container(m, 'a', "(sv)");
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "Description", "s", description);
-        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "OnActiveSec", "t", plan->delay_usec);
+        /* TimersMonotonic= rather than the obsolete OnActiveSec= property */
+        if (r >= 0) r = sd_bus_message_append(m, "(sv)", "TimersMonotonic", "a(st)", 1, "OnActiveSec",
+                                              plan->delay_usec);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "AccuracyUSec", "t", TIMER_ACCURACY_USEC);
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "RemainAfterElapse", "b", 0);
         if (r >= 0) r = sd_bus_message_close_container(m);
@@ -356,6 +358,14 @@ int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
 
         if (service_path) {
                 r = read_exec_start(bus, service_path, &p, error);
+                if (r == -EBADMSG) {
+                        /* The service ended and was collected between our
+                         * two questions: asking loaded an empty stub. It is
+                         * no longer pending; a real clash of names would
+                         * still meet UnitExists when scheduling. */
+                        *ret = (Pending) {0};
+                        return 0;
+                }
                 if (r < 0)
                         return r;
         }
