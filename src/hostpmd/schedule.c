@@ -253,6 +253,12 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "CollectMode", "s", "inactive-or-failed");
         if (r >= 0) r = sd_bus_message_append(m, "(sv)", "StateDirectory", "as", 1, "hostpm");
         if (r >= 0) r = append_exec_start(m, argv);
+        /* A helper from a build tree (the test seam) may live under /tmp,
+         * which PrivateTmp= hides: bring it along. The installed one needs
+         * nothing. */
+        if (r >= 0 && !isempty(secure_getenv("HOSTPM_SLEEP_PATH")))
+                r = sd_bus_message_append(m, "(sv)", "BindReadOnlyPaths", "a(ssbt)", 1,
+                                          argv[0], argv[0], 0, UINT64_C(0));
         if (r >= 0) r = append_service_hardening(m, wakealarm);
         if (r >= 0) r = sd_bus_message_close_container(m);
         if (r >= 0) r = sd_bus_message_close_container(m);
