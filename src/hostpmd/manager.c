@@ -114,8 +114,14 @@ static int property_get_pending(
                         wake = p->suspend_realtime_usec + p->duration_sec * USEC_PER_SEC;
                 return sd_bus_message_append(reply, "t", wake);
         }
-        if (streq(property, "PendingDurationUSec"))
-                return sd_bus_message_append(reply, "t", p->duration_sec * USEC_PER_SEC);
+        if (streq(property, "PendingDurationUSec")) {
+                uint64_t d = p->duration_sec * USEC_PER_SEC;
+
+                /* a wake time asks for what lies between suspend and wake */
+                if (d == 0 && p->wake_realtime_usec > p->suspend_realtime_usec && p->suspend_realtime_usec > 0)
+                        d = p->wake_realtime_usec - p->suspend_realtime_usec;
+                return sd_bus_message_append(reply, "t", d);
+        }
         if (streq(property, "PendingRequesterUID"))
                 return sd_bus_message_append(reply, "u", r > 0 ? (uint32_t) p->requester_uid : UINT32_MAX);
         return -ENOENT;
@@ -202,7 +208,7 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", xml),
                                 method_get_capabilities,
-                                0),
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ScheduleSuspend",
                                 SD_BUS_ARGS("s", target, "t", duration_usec, "t", delay_usec, "t", flags),
                                 SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),

@@ -194,7 +194,9 @@ static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_u
 
         format_wall_time(at, sizeof at, suspend_usec);
         format_wall_time(wake, sizeof wake, wake_usec);
-        format_duration(in, sizeof in, suspend_usec > now ? (suspend_usec - now) / USEC_PER_SEC * USEC_PER_SEC : 0);
+        /* to the nearest second: the call's own latency is not worth a second less */
+        format_duration(in, sizeof in,
+                        suspend_usec > now ? (suspend_usec - now + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC : 0);
         format_duration(asleep, sizeof asleep, wake_usec > suspend_usec ? (wake_usec - suspend_usec) / USEC_PER_SEC * USEC_PER_SEC : 0);
         if (isempty(id))
                 printf("Dry run: allowed. Would suspend to %s at %s (in %s) and wake at %s (after %s asleep).\n",
