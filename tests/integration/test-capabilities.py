@@ -203,6 +203,16 @@ def table(bed):
         check(target in r.stdout, f'{target} missing from the table:\n{r.stdout}')
 
 
+def unprivileged_caller(bed):
+    '''Reading the capabilities is open to every user, with no polkit
+    involved: the same document as for root.'''
+    bed.start(logind=answers('yes', 'no', 'challenge', 'inhibited'), hostpmd=True)
+    as_root = bed.run([bed.cli, '--capabilities', '--xml'])
+    as_nobody = bed.run_as(65534, [bed.cli, '--capabilities', '--xml'])
+    check_equal((as_nobody.returncode, as_nobody.stderr), (EXIT_OK, ''), 'exit status and stderr as uid 65534')
+    check_equal(as_nobody.stdout, as_root.stdout, 'the document as uid 65534')
+
+
 def hostpmd_absent(bed):
     '''Not installed: the bus says so at once, and the CLI says what failed.'''
     bed.start(logind={})
@@ -222,6 +232,7 @@ CASES = {name: golden(name, case) for name, case in GOLDEN_CASES.items()}
 CASES.update({
     'concurrent-queries': concurrent_queries,
     'table': table,
+    'unprivileged-caller': unprivileged_caller,
     'hostpmd-absent': hostpmd_absent,
     'usage-errors': usage_errors,
 })
