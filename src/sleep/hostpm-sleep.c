@@ -256,7 +256,7 @@ static int resolve_seconds(Context *c) {
 
         if (c->args.wake_at == 0)
                 return 0;
-        r = seconds_until(c->args.wake_at, now_usec(CLOCK_REALTIME) / USEC_PER_SEC, &c->args.seconds);
+        r = seconds_until(c->args.wake_at, now_usec(CLOCK_REALTIME), &c->args.seconds);
         if (r == -ETIME)
                 return fail(c, "the wake time %" PRIu64 " has passed", c->args.wake_at);
         if (r < 0)

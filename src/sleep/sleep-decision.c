@@ -40,12 +40,19 @@ int inhibitor_refusal_message(const Inhibitor *i, char **ret) {
         return 0;
 }
 
-int seconds_until(uint64_t wake_at, uint64_t now_sec, uint64_t *ret) {
-        if (wake_at <= now_sec)
+int seconds_until(uint64_t wake_at, uint64_t now_usec, uint64_t *ret) {
+        uint64_t ahead;
+
+        if (wake_at > SLEEP_SECONDS_MAX + now_usec / USEC_PER_SEC + 1)
+                return -ERANGE;  /* also keeps wake_at * USEC_PER_SEC from overflowing */
+        if (wake_at * USEC_PER_SEC <= now_usec)
                 return -ETIME;
-        if (wake_at - now_sec > SLEEP_SECONDS_MAX)
+        ahead = (wake_at * USEC_PER_SEC - now_usec + USEC_PER_SEC / 2) / USEC_PER_SEC;
+        if (ahead == 0)
+                return -ETIME;
+        if (ahead > SLEEP_SECONDS_MAX)
                 return -ERANGE;
-        *ret = wake_at - now_sec;
+        *ret = ahead;
         return 0;
 }
 

@@ -28,10 +28,13 @@ bool inhibitor_blocks_sleep(const Inhibitor *i);
 /* "sleep is blocked by <who> (uid U, pid P): <why>", for the outcome. */
 int inhibitor_refusal_message(const Inhibitor *i, char **ret);
 
-/* --wake-at as seconds ahead of now_sec (both CLOCK_REALTIME seconds):
- * -ETIME if the time has come already, -ERANGE if it is further ahead than
- * SLEEP_SECONDS_MAX. */
-int seconds_until(uint64_t wake_at, uint64_t now_sec, uint64_t *ret);
+/* --wake-at (CLOCK_REALTIME seconds) as whole seconds ahead of now_usec
+ * (CLOCK_REALTIME microseconds), rounded to the nearest: the alarm is armed
+ * just after the RTC's second turns over, so it fires a whole number of
+ * seconds after now, and the nearest one is the wake time asked. -ETIME if
+ * that is less than half a second away, -ERANGE if it is further ahead
+ * than SLEEP_SECONDS_MAX. */
+int seconds_until(uint64_t wake_at, uint64_t now_usec, uint64_t *ret);
 
 /* How long, in time the host is awake, to wait after logind accepted for
  * the resume: the asked time plus max(60 s, 10 %). */

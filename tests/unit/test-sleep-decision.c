@@ -77,14 +77,20 @@ static void test_resume_wait(void **state) {
 static void test_seconds_until(void **state) {
         uint64_t s = 7;
 
-        assert_int_equal(seconds_until(1000, 999, &s), 0);
+        assert_int_equal(seconds_until(1000, 999 * USEC_PER_SEC, &s), 0);
         assert_int_equal(s, 1);
-        assert_int_equal(seconds_until(1000 + SLEEP_SECONDS_MAX, 1000, &s), 0);
+        assert_int_equal(seconds_until(1000 + SLEEP_SECONDS_MAX, 1000 * USEC_PER_SEC, &s), 0);
         assert_int_equal(s, SLEEP_SECONDS_MAX);
+        /* to the nearest second: 75.1 s ahead is 75, 75.6 s is 76 */
+        assert_int_equal(seconds_until(86, 10900 * USEC_PER_MSEC, &s), 0);
+        assert_int_equal(s, 75);
+        assert_int_equal(seconds_until(86, 10400 * USEC_PER_MSEC, &s), 0);
+        assert_int_equal(s, 76);
         s = 7;
-        assert_int_equal(seconds_until(1000, 1000, &s), -ETIME);
-        assert_int_equal(seconds_until(1000, 5000, &s), -ETIME);
-        assert_int_equal(seconds_until(1001 + SLEEP_SECONDS_MAX, 1000, &s), -ERANGE);
+        assert_int_equal(seconds_until(1000, 999600 * USEC_PER_MSEC, &s), -ETIME);  /* 0.4 s */
+        assert_int_equal(seconds_until(1000, 1000 * USEC_PER_SEC, &s), -ETIME);
+        assert_int_equal(seconds_until(1000, 5000 * USEC_PER_SEC, &s), -ETIME);
+        assert_int_equal(seconds_until(1001 + SLEEP_SECONDS_MAX, 1000 * USEC_PER_SEC, &s), -ERANGE);
         assert_int_equal(seconds_until(UINT64_MAX, 0, &s), -ERANGE);
         assert_int_equal(s, 7);
 }
