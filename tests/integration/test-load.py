@@ -1,0 +1,183 @@
+#!/usr/bin/python3
+'''hostpm under load (issue 4): many clients at the same instant.
+
+"The same instant" is made exact, not hoped for: the logind mock holds its
+answers (CanBatch=5: hostpmd only ever asks four questions at a time, so
+the batch fills only when the test asks the fifth) and every client pings
+hostpmd on the connection it called on; hostpmd reads a connection's
+messages in order, so once every ping is answered, every call is inside
+hostpmd, waiting for the one capabilities query. Then the test releases
+logind. No case asserts a duration.
+
+The bed and the checks are test-failsafe.py's.
+'''
+
+import importlib
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+failsafe = importlib.import_module('test-failsafe')  # pylint: disable=wrong-import-position
+
+import testbed  # pylint: disable=wrong-import-position
+from testbed import check, check_equal  # pylint: disable=wrong-import-position
+
+try:
+    import dbus
+except ImportError:  # the outer copy; only the bed needs dbus
+    dbus = None
+
+LOGIND_IFACE = 'org.freedesktop.login1.Manager'
+HELD_LOGIND = {'CanBatch': 5, 'CanDelayMs': 120000}  # held until the test asks the fifth question
+MEM_ONLY = {'CanHibernate': 'no', 'CanHybridSleep': 'na', 'CanSuspendThenHibernate': 'no'}
+
+
+def release_logind(bed):
+    '''Asks logind the fifth question: the batch is full, all answers go.'''
+    logind = bed.mocks['logind'].interface(LOGIND_IFACE)
+    return str(logind.CanSuspend(timeout=30))
+
+
+def hostpmd_can_calls(bed, rounds_released):
+    '''Can*() calls logind got from hostpmd (the test's own fifth
+    questions left out).'''
+    return len(failsafe.can_calls(bed)) - rounds_released
+
+
+def check_still_answers(bed, pid, rounds_released, what):
+    '''hostpmd (the same process) answers one more GetCapabilities(), with
+    logind held as in these cases.'''
+    client = failsafe.Client(bed, [failsafe.call_spec('GetCapabilities')], uid=0, ping=True)
+    client.wait_ready()
+    check_equal(hostpmd_can_calls(bed, rounds_released), 4 * (rounds_released + 1), f'{what}: questions to logind')
+    release_logind(bed)
+    (result,) = client.result()['results']
+    check('<wake_alarm' in result.get('reply', [''])[0], f'{what}: GetCapabilities(): {result}')
+    check_equal(failsafe.hostpmd_state(bed), ('active', pid, 0), f'{what}: hostpmd.service (ActiveState, MainPID, NRestarts)')
+
+
+def all_ready(clients):
+    for c in clients:
+        c.wait_ready()
+
+
+def schedule_50(bed):
+    '''50 clients (processes of their own, unprivileged, polkit allows
+    them) ask to schedule at the same instant: one is scheduled, 49 are
+    told it is busy and by which request; each decision is journaled with
+    its caller; after a cancel nothing is left.'''
+    watch = failsafe.start(bed, logind=HELD_LOGIND)
+    failsafe.root_call(bed, 'Ping', interface='org.freedesktop.DBus.Peer')
+    _state, pid, _restarts = failsafe.hostpmd_state(bed)
+
+    clients = [failsafe.Client(bed, [failsafe._schedule(delay=failsafe.NEVER)], ping=True)  # pylint: disable=protected-access
+               for _ in range(50)]
+    all_ready(clients)
+    check_equal(hostpmd_can_calls(bed, 0), 4, 'questions to logind for 50 waiting requests')
+    check_equal(failsafe.polkit_asked(bed), [], 'polkit asked before the capabilities were known')
+    release_logind(bed)
+
+    results = {c.pid: c.result()['results'][0] for c in clients}
+    scheduled = {p: r['reply'] for p, r in results.items() if 'reply' in r}
+    check_equal(len(scheduled), 1, f'requests scheduled (results: {results})')
+    (winner, (request, _suspend, _wake)), = scheduled.items()
+    busy = {p: r for p, r in results.items() if r.get('error') == failsafe.E + 'Busy'}
+    check_equal(len(busy), 49, f'requests told "busy" (results: {results})')
+    for p, r in busy.items():
+        check(f'already pending as request {request}' in r['message'],
+              f'client {p}: the busy error does not name the pending request: {r["message"]!r}')
+
+    check_equal(len(failsafe.polkit_asked(bed)), 50, 'authorization checks')
+    failsafe.decision(bed, 'SCHEDULED', failsafe.NOBODY, winner, HOSTPM_REQUEST_ID=request)
+    for p in busy:
+        failsafe.decision(bed, 'REFUSED', failsafe.NOBODY, p)
+    check_equal([u[:3] for u in failsafe.hostpm_units(bed)],
+                [('hostpm-suspend.service', 'loaded', 'inactive'), ('hostpm-suspend.timer', 'loaded', 'active')],
+                'the one request\'s units')
+    check_equal(sorted(set(watch.created())), ['hostpm-suspend.service', 'hostpm-suspend.timer'],
+                'units ever created')
+
+    check_equal(str(failsafe.root_call(bed, 'CancelSuspend')), request, 'cancelled')
+    failsafe.wait_nothing_left(bed, 'after the cancel')
+    check_equal(watch.alarm_state(), watch.alarm, 'the wake alarm')
+    check_still_answers(bed, pid, 1, 'after 50 requests')
+
+
+def cancel_50(bed):
+    '''50 unprivileged clients cancel the one pending request at the same
+    instant (held at polkit this time): one cancels it, 49 are told there
+    is nothing to cancel.'''
+    watch = failsafe.start(bed)
+    _client, request = failsafe.schedule_as_nobody(bed, delay=failsafe.NEVER)
+    _state, pid, _restarts = failsafe.hostpmd_state(bed)
+    polkit = bed.mocks['polkitd'].control
+    polkit.ClearCalls()
+    polkit.SimulateHang(True)
+
+    clients = [failsafe.Client(bed, [failsafe.call_spec('CancelSuspend')], ping=True) for _ in range(50)]
+    all_ready(clients)
+    testbed.wait_for(lambda: len(failsafe.polkit_asked(bed)) == 50, '50 authorization checks held by polkit')
+    polkit.SimulateHang(False)
+    polkit.ReleaseHangingCalls()
+
+    results = {c.pid: c.result()['results'][0] for c in clients}
+    cancelled = [p for p, r in results.items() if r.get('reply') == [request]]
+    check_equal(len(cancelled), 1, f'cancels that cancelled (results: {results})')
+    nothing = [p for p, r in results.items() if r.get('error') == failsafe.E + 'NothingPending']
+    check_equal(len(nothing), 49, f'cancels told "nothing pending" (results: {results})')
+    failsafe.decision(bed, 'CANCELLED', failsafe.NOBODY, cancelled[0], HOSTPM_REQUEST_ID=request)
+    for p in nothing:
+        failsafe.decision(bed, 'REFUSED', failsafe.NOBODY, p)
+    failsafe.wait_nothing_left(bed, 'after the cancels')
+    check_equal(watch.alarm_state(), watch.alarm, 'the wake alarm')
+    failsafe.check_daemon_answers(bed, pid, 'after 50 cancels')
+
+
+def capabilities_200(bed):
+    '''200 concurrent GetCapabilities() (4 processes of 50 connections)
+    all get the right document, from one round of four questions to
+    logind. A second wave after logind changes its mind gets the new
+    answers from one more round: shared, never cached.'''
+    failsafe.start(bed, logind=HELD_LOGIND, polkit=None)
+    failsafe.root_call(bed, 'Ping', interface='org.freedesktop.DBus.Peer')
+    _state, pid, _restarts = failsafe.hostpmd_state(bed)
+
+    def wave(rounds_before):
+        # as root: unprivileged callers are refused GetCapabilities() (test-failsafe unprivileged-reads)
+        clients = [failsafe.Client(bed, [failsafe.call_spec('GetCapabilities')] * 50, uid=0, ping=True,
+                                   connections=True) for _ in range(4)]
+        all_ready(clients)
+        check_equal(hostpmd_can_calls(bed, rounds_before), 4 * (rounds_before + 1),
+                    f'questions to logind with 200 callers waiting (round {rounds_before + 1})')
+        release_logind(bed)
+        return [r for c in clients for r in c.result()['results']]
+
+    documents = wave(0)
+    check_equal(len(documents), 200, 'answers')
+    errors = [r for r in documents if 'reply' not in r]
+    check_equal(errors, [], 'errors among 200 answers')
+    first = documents[0]['reply'][0]
+    check(all(r['reply'][0] == first for r in documents), 'the 200 documents differ')
+    for element in ('<suspend_mem/>', '<suspend_disk/>', '<suspend_hybrid/>'):
+        check(element in first, f'{element} missing:\n{first}')
+
+    for method, answer in MEM_ONLY.items():
+        bed.mocks['logind'].control.SetCanAnswer(method, answer)
+    documents = wave(1)
+    check_equal([r for r in documents if 'reply' not in r], [], 'errors in the second wave')
+    second = documents[0]['reply'][0]
+    check(all(r['reply'][0] == second for r in documents), 'the second wave\'s documents differ')
+    check('<suspend_mem/>' in second and '<suspend_disk/>' not in second and '<suspend_hybrid/>' not in second,
+          f'the second wave does not reflect logind\'s new answers:\n{second}')
+    check_equal(hostpmd_can_calls(bed, 2), 8, 'questions to logind for 400 calls in two waves')
+    check_still_answers(bed, pid, 2, 'after 400 GetCapabilities()')
+
+
+CASES = {
+    'schedule-50': schedule_50,
+    'cancel-50': cancel_50,
+    'capabilities-200': capabilities_200,
+}
+
+if __name__ == '__main__':
+    testbed.main(CASES)
