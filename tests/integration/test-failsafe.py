@@ -1218,6 +1218,21 @@ def helper_sigterm_after_commit(bed):
     wait_nothing_left(bed, 'after the resume')
 
 
+def refusal_in_json(bed):
+    '''logind's words go into hostpm-suspend --wait --json as they are:
+    the output must stay JSON whatever they contain.'''
+    start(bed, config=FAST_CONFIG, logind={'SuspendError': 'org.freedesktop.DBus.Error.AccessDenied',
+                                           'SuspendErrorMessage': 'Refused: "on battery" \\ for now'})
+    _pid, r = run_cli(bed, ['--no-ask-password', '--wait', '--json', '5s'])
+    check_equal(r.returncode, EXIT_SLEEP_FAILED, f'exit status (stderr {r.stderr!r})')
+    outcome = r.stdout.strip().splitlines()[-1]
+    try:
+        parsed = json.loads(outcome)
+    except ValueError as e:
+        raise AssertionError(f'--wait --json printed no JSON ({e}): {outcome!r}') from e
+    _check_says(parsed['error'], ['Refused: "on battery" \\ for now'], 'the outcome\'s error')
+
+
 def unit_stopped_while_asleep(bed):
     '''The helper's unit is stopped while the host sleeps (the helper
     rightly stays until the resume): hostpmd must not announce the request
@@ -1458,6 +1473,7 @@ CASES.update({
     'fault-helper-sigterm-after-commit': helper_sigterm_after_commit,
     'fault-suspend-refused-by-logind': suspend_refused_by_logind,
     'fault-unit-stopped-while-asleep': unit_stopped_while_asleep,
+    'fault-logind-refusal-in-json': refusal_in_json,
     'unprivileged-reads': unprivileged_reads,
     'journal-decisions': journal_decisions,
     'journal-cancel-refusals': journal_cancel_refusals,
