@@ -59,6 +59,7 @@ Manager *manager_free(Manager *m) {
         suspend_requests_free_all(m);
         host_capabilities_cancel_all(m);
         pending_done(&m->pending);
+        free(m->followed_id);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -259,10 +260,28 @@ int manager_emit_cancelled(Manager *m, const char *id) {
         return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendCancelled", "s", id);
 }
 
+void manager_follow(Manager *m, const char *id) {
+        char *copy = id && id[0] ? strdup(id) : NULL;
+
+        free(m->followed_id);
+        m->followed_id = copy;  /* NULL on OOM: only the announcement's id is at stake */
+}
+
+/* Reads which request is pending, to follow it. */
+static void follow_pending(Manager *m) {
+        const Pending *p = NULL;
+
+        manager_forget_pending(m);
+        if (manager_get_pending(m, &p, NULL) > 0 && p->id)
+                manager_follow(m, p->id);
+}
+
 /* The helper's service finished: what it recorded is the outcome. */
 static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
         _cleanup_(outcome_done) Outcome o = {0};
+        _cleanup_free_ char *followed = NULL;
+        const Pending *p = NULL;
         const char *path, *unit, *result;
         uint32_t id;
         int r;
@@ -272,15 +291,35 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
                 return 0;
 
         manager_touch(m);
-        r = outcome_read(outcome_state_dir(), &o);
-        if (r < 0) {
-                log_warning("%s finished (%s) but left no outcome record: %s", unit, result, STRERROR(r));
-                emit_invalidation(m);
-                return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendFinished",
-                                          "ssttbs", "", "failed", UINT64_C(0), UINT64_C(0), 0,
-                                          "the helper left no outcome record");
-        }
         emit_invalidation(m);
+
+        /* A cancelled start job (the unit being stopped) ends before the
+         * helper does: it is over when the helper has exited, and a later
+         * JobRemoved (of the stop job) says so. */
+        if (manager_get_pending(m, &p, NULL) > 0 && p->state == PENDING_SUSPENDING)
+                return 0;
+
+        r = outcome_read(outcome_state_dir(), &o);
+
+        /* The helper still waits for the resume (its unit was stopped while
+         * the host sleeps, and it rightly stays): nothing has finished. */
+        if (r >= 0 && o.result == OUTCOME_SUSPENDING && (!m->followed_id || streq(o.id, m->followed_id)))
+                return 0;
+
+        followed = TAKE_PTR(m->followed_id);
+        if (r < 0 || (followed && !streq(o.id, followed))) {
+                /* No record of this request: the helper never got to write
+                 * one. Never announce an earlier request's outcome as this
+                 * one's. */
+                if (r < 0 && r != -ENOENT)
+                        log_warning("Failed to read the outcome record: %s", STRERROR(r));
+                log_warning("%s finished (%s) without an outcome record for request %s.", unit, result,
+                            followed ? followed : "?");
+                return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendFinished",
+                                          "ssttbs", followed ? followed : "", "failed", UINT64_C(0), UINT64_C(0), 0,
+                                          "the helper left no outcome record; see journalctl -u "
+                                          SCHEDULE_SERVICE_UNIT);
+        }
         return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendFinished",
                                   "ssttbs", o.id, outcome_result_to_string(o.result), o.asked_usec, o.slept_usec,
                                   (int) o.woken_by_alarm, o.error);
@@ -295,6 +334,7 @@ static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *
         if (sd_bus_message_read(message, "uos", &id, &path, &unit) >= 0 && streq(unit, SCHEDULE_SERVICE_UNIT)) {
                 manager_touch(m);
                 emit_invalidation(m);
+                follow_pending(m);
         }
         return 0;
 }
@@ -379,6 +419,9 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %s", STRERROR(r));
+
+        /* an earlier hostpmd may have scheduled what is pending */
+        follow_pending(m);
 
         r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_timeout_usec,
                                        USEC_PER_SEC, idle_timer_fired, m);

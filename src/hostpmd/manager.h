@@ -29,6 +29,12 @@ typedef struct Manager {
         uint64_t idle_timeout_usec;
         bool releasing_name;           /* idle: the name is given up, finishing what is queued */
 
+        /* The request whose helper service hostpmd last saw scheduled or
+         * started, so its end is announced under its own id even when the
+         * helper left no record. Not state: lost with the process, and
+         * then the record's own id is announced. */
+        char *followed_id;
+
         /* Per event-loop iteration caches, so GetAll() asks systemd once. */
         uint64_t pending_cached_at;
         Pending pending;
@@ -46,6 +52,7 @@ void manager_touch(Manager *m);
 int manager_get_pending(Manager *m, const Pending **ret, sd_bus_error *error);
 void manager_forget_pending(Manager *m);
 
+void manager_follow(Manager *m, const char *id);
 int manager_emit_scheduled(Manager *m, const char *id, SleepTarget target, uint64_t suspend_usec, uint64_t wake_usec);
 int manager_emit_cancelled(Manager *m, const char *id);
 

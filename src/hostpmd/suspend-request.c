@@ -194,7 +194,12 @@ static void schedule_act(SuspendRequest *r) {
                         if (manager_get_pending(m, &p, NULL) > 0)
                                 request_failf(r, HOSTPM_ERROR_BUSY, "%s", busy_message(p, buf, sizeof buf));
                         else
-                                request_failf(r, HOSTPM_ERROR_BUSY, "A suspend is already pending; cancel it first.");
+                                /* a name in the way that is no request of ours */
+                                request_failf(r, SD_BUS_ERROR_FAILED,
+                                              "A unit named %s or %s exists but holds no pending suspend "
+                                              "(masked, or left over); inspect it with: systemctl status %s %s",
+                                              SCHEDULE_TIMER_UNIT, SCHEDULE_SERVICE_UNIT,
+                                              SCHEDULE_TIMER_UNIT, SCHEDULE_SERVICE_UNIT);
                         return;
                 }
                 request_failf(r, SD_BUS_ERROR_FAILED, "systemd refused to schedule the suspend: %s",
@@ -208,6 +213,7 @@ static void schedule_act(SuspendRequest *r) {
                                           suspend_plan_wake_usec(&r->plan));
         (void) manager_emit_scheduled(m, r->id, r->plan.target, r->plan.suspend_realtime_usec,
                                       suspend_plan_wake_usec(&r->plan));
+        manager_follow(m, r->id);
         request_free(r);
 }
 

@@ -133,11 +133,16 @@ static int parser_error(ConfigParser *p, int error, const char *key, const char 
 static char *config_reader(char *str, int num, void *userdata) {
         ConfigParser *p = userdata;
         char *start;
+        ssize_t got;
         size_t len;
 
-        if (num < 2 || getline(&p->line, &p->line_size, p->f) < 0)
+        if (num < 2 || (got = getline(&p->line, &p->line_size, p->f)) < 0)
                 return NULL; /* end of file, or an error that ferror() reports */
         p->line_no++;
+
+        /* C strings would end the line there and drop the rest unseen */
+        if (memchr(p->line, '\0', (size_t) got))
+                parser_error_at(p, p->line_no, -EINVAL, "a NUL byte in the line; expected text");
 
         start = p->line;
         if (p->line_no == 1 && strncmp(start, "\xEF\xBB\xBF", 3) == 0)

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "bus-names.h"
+#include "json-util.h"
 #include "log.h"
 #include "resume-watch.h"
 #include "status.h"
@@ -177,11 +178,21 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                 (void) sd_bus_wait(w->bus, next_poll > now ? next_poll - now : 0);
         }
 
-        if (output == OUTPUT_JSON)
-                printf("{ \"id\": \"%s\", \"result\": \"%s\", \"asked_usec\": %" PRIu64 ", \"slept_usec\": %" PRIu64
-                       ", \"woken_by_alarm\": %s, \"error\": \"%s\" }\n",
-                       id, w->result, w->asked_usec, w->slept_usec, w->woken_by_alarm ? "true" : "false", w->error);
-        else if (streq(w->result, "resumed")) {
+        if (output == OUTPUT_JSON) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+                /* json-c escapes: logind's and the helper's words are not ours */
+                if (!o ||
+                    json_add(o, "id", json_object_new_string(id)) < 0 ||
+                    json_add(o, "result", json_object_new_string(w->result)) < 0 ||
+                    json_add(o, "asked_usec", json_object_new_uint64(w->asked_usec)) < 0 ||
+                    json_add(o, "slept_usec", json_object_new_uint64(w->slept_usec)) < 0 ||
+                    json_add(o, "woken_by_alarm", json_object_new_boolean(w->woken_by_alarm)) < 0 ||
+                    json_add(o, "error", json_object_new_string(w->error)) < 0)
+                        return log_oom(), EXIT_FAILED;
+                /* one line: after the plan's line, a stream of JSON lines */
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+        } else if (streq(w->result, "resumed")) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 _cleanup_(status_done) Status s = {0};
                 char window[DURATION_MAX_STRING] = "";

@@ -38,7 +38,8 @@ static const struct {
 int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_is_set(error)) {
                 log_error("%s: %s", what, error->message ? error->message : error->name);
-                if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, "org.freedesktop.DBus.Error.TimedOut",
+                if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_TIMEOUT,
+                                           "org.freedesktop.DBus.Error.TimedOut",
                                            SD_BUS_ERROR_NO_REPLY, "org.freedesktop.DBus.Error.Spawn.Failed",
                                            "org.freedesktop.systemd1.UnitFailed"))
                         log_error("hostpmd could not be reached; see: systemctl status hostpmd.service");
@@ -187,7 +188,8 @@ static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_u
                 json_object_object_add(o, "target", json_object_new_string(a->target));
                 json_object_object_add(o, "suspend_usec", json_object_new_uint64(suspend_usec));
                 json_object_object_add(o, "wake_usec", json_object_new_uint64(wake_usec));
-                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
+                /* one line, so that --wait's outcome can follow as the next */
+                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED));
                 json_object_put(o);
                 return;
         }
