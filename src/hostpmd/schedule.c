@@ -303,6 +303,20 @@ static int get_active_state(sd_bus *bus, const char *path, char **ret, sd_bus_er
                                           "ActiveState", error, ret);
 }
 
+/* The unit has a job queued (e.g. the start job of a timer just created). */
+static bool unit_has_job(sd_bus *bus, const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *job_path;
+        uint32_t job_id;
+
+        if (sd_bus_get_property(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Unit", "Job", NULL,
+                                &reply, "(uo)") < 0)
+                return false;
+        if (sd_bus_message_read(reply, "(uo)", &job_id, &job_path) < 0)
+                return false;
+        return job_id != 0;
+}
+
 static int read_exec_start(sd_bus *bus, const char *path, Pending *p, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(strv_freep) char **argv = NULL;
@@ -355,7 +369,8 @@ int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
         if (service_state && (streq(service_state, "activating") || streq(service_state, "active") ||
                               streq(service_state, "deactivating")))
                 p.state = PENDING_SUSPENDING;
-        else if (timer_state && streq(timer_state, "active"))
+        else if (timer_state && (streq(timer_state, "active") || unit_has_job(bus, timer_path)))
+                /* just created, its start job not run yet: pending all the same */
                 p.state = PENDING_SCHEDULED;
         else {
                 *ret = (Pending) {0};

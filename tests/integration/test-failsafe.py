@@ -35,6 +35,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -1382,7 +1383,11 @@ def valgrind_lifecycle(bed):
         raise testbed.Skip(f'{VALGRIND} is missing (Debian: valgrind)')
     memcheck = ' '.join(MEMCHECK)
     wrapper = os.path.join(bed.root, 'memcheck-hostpm-sleep')
-    write(wrapper, f'#!/bin/sh\nexec {memcheck} {bed.artifact("HOSTPM_SLEEP")} "$@"\n', 0o755)
+    # a copy beside the wrapper: the build tree may be under /tmp, which the
+    # transient service's PrivateTmp= hides (hostpmd binds only the wrapper)
+    helper = os.path.join(bed.root, 'hostpm-sleep')
+    shutil.copy2(bed.artifact('HOSTPM_SLEEP'), helper)
+    write(wrapper, f'#!/bin/sh\nexec {memcheck} {helper} "$@"\n', 0o755)
     install(bed, config=FAST_CONFIG, env={
         'HOSTPM_SLEEP_PATH': wrapper,
         # valgrind runs the helper's code from memory it writes and then

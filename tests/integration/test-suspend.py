@@ -549,6 +549,7 @@ def busy(bed):
     stays as it was.'''
     start(bed)
     plan = schedule(bed, '--delay=60s', '2s')
+    testbed.wait_for(lambda: ('hostpm-suspend.timer', 'active') in units(bed), 'the timer to start')
     before = units(bed)
     r = cli(bed, '--target=disk', '5s', status=EXIT_BUSY)
     check(plan['id'] in r.stderr, f'the error names the pending request: {r.stderr!r}')
