@@ -38,7 +38,9 @@ static uint64_t polkit_timeout_usec(bool interactive) {
 
         if (override == UINT64_MAX) {
                 const char *e = secure_getenv("HOSTPM_POLKIT_TIMEOUT_USEC");
-                override = e ? strtoull(e, NULL, 10) : 0;
+                unsigned long long v;
+
+                override = e && sscanf(e, "%llu", &v) == 1 ? v : 0;  /* 0: the defaults */
         }
         if (override > 0)
                 return override;

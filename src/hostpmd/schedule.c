@@ -402,18 +402,15 @@ int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
 
         if (p.state == PENDING_SCHEDULED) {
                 uint64_t next_mono = 0;
-                struct timespec mono, real;
 
                 r = sd_bus_get_property_trivial(bus, SYSTEMD_BUS_NAME, timer_path, "org.freedesktop.systemd1.Timer",
                                                 "NextElapseUSecMonotonic", error, 't', &next_mono);
                 if (r < 0)
                         return r;
                 /* the timer counts in CLOCK_MONOTONIC; callers want wall time */
-                clock_gettime(CLOCK_MONOTONIC, &mono);
-                clock_gettime(CLOCK_REALTIME, &real);
                 if (next_mono > 0) {
-                        uint64_t now_mono = (uint64_t) mono.tv_sec * USEC_PER_SEC + (uint64_t) mono.tv_nsec / 1000;
-                        uint64_t now_real = (uint64_t) real.tv_sec * USEC_PER_SEC + (uint64_t) real.tv_nsec / 1000;
+                        uint64_t now_mono = clock_now_usec(CLOCK_MONOTONIC);
+                        uint64_t now_real = clock_now_usec(CLOCK_REALTIME);
 
                         p.suspend_realtime_usec = now_real + (next_mono > now_mono ? next_mono - now_mono : 0);
                 }

@@ -59,13 +59,6 @@ void suspend_requests_free_all(Manager *m) {
                 request_free(m->requests);
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static EventRequest event_request(const SuspendRequest *r) {
         return (EventRequest) {
                 .id = r->id[0] ? r->id : NULL,
@@ -181,7 +174,7 @@ static void schedule_act(SuspendRequest *r) {
         };
 
         /* The plan's times are taken now: the timer starts counting now. */
-        r->plan.suspend_realtime_usec = now_realtime_usec() + r->plan.delay_usec;
+        r->plan.suspend_realtime_usec = clock_now_usec(CLOCK_REALTIME) + r->plan.delay_usec;
         k = schedule_start(m->bus, &r->plan, &helper, &error);
         manager_forget_pending(m);
         if (k < 0) {
@@ -422,7 +415,7 @@ int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_erro
                 return k;
 
         k = suspend_plan_for_duration(&m->config, target, duration_usec, delay_usec, flags,
-                                      now_realtime_usec(), &plan, error);
+                                      clock_now_usec(CLOCK_REALTIME), &plan, error);
         if (k < 0)
                 return refuse_early(message, error, target, duration_usec);
 
@@ -441,7 +434,7 @@ int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bu
         if (k < 0)
                 return k;
 
-        now = now_realtime_usec();
+        now = clock_now_usec(CLOCK_REALTIME);
         k = suspend_plan_for_wake_time(&m->config, target, wake_usec, delay_usec, flags, now, &plan, error);
         if (k < 0)
                 return refuse_early(message, error, target, wake_usec > now ? wake_usec - now : 0);

@@ -72,9 +72,3 @@ int capabilities_query_logind_async(
                 void *userdata,
                 CapabilitiesQuery **ret);
 void capabilities_query_cancel(CapabilitiesQuery *q);
-
-/* The same, for programs without an event loop: drives the bus until all
- * four replies (or the timeout) are in. Fills the logind part of *ret; a
- * failed query is returned in ret->query_error, not as the return value,
- * which is < 0 only for local failures (out of memory, broken bus). */
-int capabilities_query_logind(sd_bus *bus, uint64_t timeout_usec, Capabilities *ret);

@@ -50,6 +50,14 @@ static uint64_t duration_unit_lookup(const char *p, size_t n) {
         return 0;
 }
 
+uint64_t clock_now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        if (clock_gettime(clock, &ts) < 0)
+                return 0;
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
 int parse_duration(const char *s, uint64_t *ret_usec) {
         uint64_t total = 0;
         unsigned components = 0;

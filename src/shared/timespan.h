@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "macro.h"
 
@@ -14,6 +15,9 @@
 #define USEC_PER_HOUR   (60 * USEC_PER_MINUTE)
 #define USEC_PER_DAY    (24 * USEC_PER_HOUR)
 #define USEC_PER_WEEK   (7 * USEC_PER_DAY)
+
+/* The clock's time in microseconds; 0 if it cannot be read. */
+uint64_t clock_now_usec(clockid_t clock);
 
 /* Room for any format_duration() / format_wall_time() result. */
 #define DURATION_MAX_STRING 64

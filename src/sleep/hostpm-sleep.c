@@ -27,6 +27,7 @@
 #include "rtc.h"
 #include "sleep-args.h"
 #include "sleep-decision.h"
+#include "timespan.h"
 
 /* Documented in --help; hostpmd and the tests rely on them. */
 enum {
@@ -72,14 +73,6 @@ static void context_done(Context *c) {
         outcome_done(&c->outcome);
         free(c->method);
         free(c->refusal);
-}
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        if (clock_gettime(clock, &ts) < 0)
-                return 0;
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
 static const char *signal_name(int sig) {
@@ -223,14 +216,14 @@ static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_err
         if (start) {
                 if (!c->sleep_started) {
                         c->sleep_started = true;
-                        c->outcome.started_realtime_usec = now_usec(CLOCK_REALTIME);
+                        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
                         log_info("logind is putting the host to sleep.");
                 }
         } else if (c->sleep_started) {
                 c->resumed = true;
-                c->outcome.resumed_realtime_usec = now_usec(CLOCK_REALTIME);
+                c->outcome.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
                 c->outcome.slept_usec = time_suspended_usec(c->boot_committed, c->mono_committed,
-                                                            now_usec(CLOCK_BOOTTIME), now_usec(CLOCK_MONOTONIC));
+                                                            clock_now_usec(CLOCK_BOOTTIME), clock_now_usec(CLOCK_MONOTONIC));
                 (void) sd_event_exit(c->event, 0);
         } else
                 log_debug("PrepareForSleep(false) without a start, ignoring.");
@@ -256,7 +249,7 @@ static int resolve_seconds(Context *c) {
 
         if (c->args.wake_at == 0)
                 return 0;
-        r = seconds_until(c->args.wake_at, now_usec(CLOCK_REALTIME), &c->args.seconds);
+        r = seconds_until(c->args.wake_at, clock_now_usec(CLOCK_REALTIME), &c->args.seconds);
         if (r == -ETIME)
                 return fail(c, "the wake time %" PRIu64 " has passed", c->args.wake_at);
         if (r < 0)
@@ -273,11 +266,11 @@ static int resolve_seconds(Context *c) {
 #define RTC_TICK_WAIT_USEC (1100 * USEC_PER_MSEC)
 
 static void wait_for_rtc_tick(const char *root, const char *dev) {
-        uint64_t first, now, deadline = now_usec(CLOCK_MONOTONIC) + RTC_TICK_WAIT_USEC;
+        uint64_t first, now, deadline = clock_now_usec(CLOCK_MONOTONIC) + RTC_TICK_WAIT_USEC;
 
         if (rtc_read_since_epoch(root, dev, &first) < 0)
                 return;  /* rtc_set_wakealarm() will say what is wrong */
-        while (now_usec(CLOCK_MONOTONIC) < deadline) {
+        while (clock_now_usec(CLOCK_MONOTONIC) < deadline) {
                 (void) usleep(10 * USEC_PER_MSEC);
                 if (rtc_read_since_epoch(root, dev, &now) < 0 || now != first)
                         return;
@@ -414,7 +407,7 @@ static int step_sleep(Context *c) {
         uint64_t now;
         int r;
 
-        c->outcome.started_realtime_usec = now_usec(CLOCK_REALTIME);
+        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
         record(c, OUTCOME_SUSPENDING);
         journal_event_started(&c->request, c->outcome.alarm);
 
@@ -425,8 +418,8 @@ static int step_sleep(Context *c) {
         /* Any interval containing the sleep measures it: BOOTTIME - MONOTONIC
          * grows only while suspended. Taking "before" here, not at
          * PrepareForSleep(true), survives a late dispatch of that signal. */
-        c->boot_committed = now_usec(CLOCK_BOOTTIME);
-        c->mono_committed = now_usec(CLOCK_MONOTONIC);
+        c->boot_committed = clock_now_usec(CLOCK_BOOTTIME);
+        c->mono_committed = clock_now_usec(CLOCK_MONOTONIC);
 
         r = call_logind_sleep(c, /* with_flags= */ true);
         if (r < 0) {

@@ -218,13 +218,9 @@ static int parse_argv(int argc, char *argv[]) {
         }
 
         if (until) {
-                struct timespec ts;
-
                 if (optind < argc)
                         return usage_error("give either DURATION or --until=TIME, not both");
-                clock_gettime(CLOCK_REALTIME, &ts);
-                r = parse_wake_time(until, (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000,
-                                    &arg_until_usec);
+                r = parse_wake_time(until, clock_now_usec(CLOCK_REALTIME), &arg_until_usec);
                 if (r < 0)
                         return usage_error("invalid wake time '%s'; expected HH:MM[:SS], 'YYYY-MM-DD HH:MM[:SS]' "
                                            "or @EPOCH", until);

@@ -22,13 +22,6 @@ struct ResumeWatch {
         int woken_by_alarm;
 };
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static int set_result(ResumeWatch *w, const char *result, const char *error, uint64_t asked, uint64_t slept, int woken) {
         free(w->result);
         free(w->error);
@@ -146,11 +139,11 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
 
         w->id = id;
         /* a generous bound: resume on a real host can take a minute */
-        deadline = wake_usec + 120 * USEC_PER_SEC + (wake_usec - now_realtime_usec()) / 10;
-        next_poll = now_realtime_usec() + POLL_INTERVAL_USEC;
+        deadline = wake_usec + 120 * USEC_PER_SEC + (wake_usec - clock_now_usec(CLOCK_REALTIME)) / 10;
+        next_poll = clock_now_usec(CLOCK_REALTIME) + POLL_INTERVAL_USEC;
 
         while (!w->finished) {
-                uint64_t now = now_realtime_usec();
+                uint64_t now = clock_now_usec(CLOCK_REALTIME);
 
                 if (now > deadline) {
                         log_error("No outcome for request %s by %s after the planned wake-up; see "

@@ -52,13 +52,6 @@ int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
         return EXIT_FAILED;
 }
 
-static uint64_t now_realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
-
 static void print_capabilities_table(const Capabilities *c) {
         if (c->query_error == 0) {
                 printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
@@ -178,7 +171,7 @@ static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_u
                        OutputFormat output) {
         char at[WALL_TIME_MAX_STRING], wake[WALL_TIME_MAX_STRING];
         char in[DURATION_MAX_STRING], asleep[DURATION_MAX_STRING];
-        uint64_t now = now_realtime_usec();
+        uint64_t now = clock_now_usec(CLOCK_REALTIME);
 
         if (output == OUTPUT_JSON) {
                 json_object *o = json_object_new_object();
