@@ -147,6 +147,20 @@ static void schedule_act(SuspendRequest *r) {
         HelperRequest helper;
         int k;
 
+        if (r->plan.wake_realtime_usec > 0) {
+                /* logind and polkit took their time, and the suspend moved
+                 * with it while the wake time did not: the sleep must still
+                 * be long enough that the alarm cannot pass before the host
+                 * is asleep. */
+                k = suspend_plan_for_wake_time(&m->config, sleep_target_to_string(r->plan.target),
+                                               r->plan.wake_realtime_usec, r->plan.delay_usec, r->plan.flags,
+                                               clock_now_usec(CLOCK_REALTIME), &r->plan, &error);
+                if (k < 0) {
+                        request_fail(r, &error, false);
+                        return;
+                }
+        }
+
         if (r->plan.flags & HOSTPM_FLAG_DRY_RUN) {
                 /* validated and authorized, nothing scheduled: no id */
                 (void) sd_bus_reply_method_return(r->message, "stt", "", r->plan.suspend_realtime_usec,

@@ -33,15 +33,28 @@ their presence is compared.
              direction, annotation or access changed, a member dropped or
              added) are each reported, so the comparison cannot pass
              vacuously
+
+and a promise of the page's text that checking it against the code found
+broken:
+
+  until-bounds-when-scheduled  ScheduleSuspendUntil()'s time asleep lies
+             between the bounds when the suspend is scheduled, not only
+             when the call arrived
 '''
 
 import difflib
 import os
 import re
+import time
 import xml.etree.ElementTree as ET
 
 import testbed
-from testbed import check
+from testbed import check, check_equal
+
+try:  # only the copy that runs inside the bed needs it
+    import dbus
+except ImportError:
+    dbus = None
 
 PAGE = os.path.join('man', 'org.hostpm1.5.scd')
 BUS_NAME = 'org.hostpm1'
@@ -298,7 +311,6 @@ def diff(page, live):
 
 
 def introspect_live(bed, page):
-    import dbus
     live = {}
     for path, interfaces in page.items():
         obj = bed.bus.get_object(BUS_NAME, path, introspect=False)
@@ -449,5 +461,34 @@ def drift(bed):
         print(f'{what}: reported: ' + '; '.join(changes))
 
 
+def until_bounds_when_scheduled(bed):
+    '''org.hostpm1(5): "The time from the suspend, delay_usec after the
+    call, to wake_usec must lie between MinimumDurationUSec and
+    MaximumDurationUSec". Between the call and the scheduling hostpmd waits
+    for logind (and polkit, up to minutes when a password is typed); the
+    suspend moves later, the wake time does not. A sleep shorter than the
+    minimum is what the minimum exists to prevent: an alarm that passes
+    before the host is asleep never wakes it. Here logind takes 3 s, and a
+    wake time 1 s beyond the minimum when the call leaves is 2 s short of it
+    when the suspend would be scheduled.'''
+    with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+        f.write('[Suspend]\nDelay=1s\nMinimumDuration=10s\n')
+    bed.start(logind={'CanDelayMs': 3000}, hostpmd=True)
+    obj = bed.bus.get_object(BUS_NAME, '/org/hostpm1', introspect=False)
+    manager = dbus.Interface(obj, 'org.hostpm1.Manager')
+    manager.GetCapabilities(timeout=30)  # hostpmd up, so the clock below starts with the call
+    wake_usec = int((time.time() + 1 + 10 + 1) * 1000000)
+    try:
+        reply = manager.ScheduleSuspendUntil('mem', dbus.UInt64(wake_usec), dbus.UInt64(0), dbus.UInt64(0),
+                                             timeout=30)
+        check(False, f'scheduled a sleep shorter than MinimumDuration=10s: {[str(a) for a in reply]}')
+    except dbus.exceptions.DBusException as e:
+        check_equal(e.get_dbus_name(), 'org.hostpm1.Error.DurationOutOfRange', 'the error')
+        print(f'refused: {e.get_dbus_message()}')
+    state = dbus.Interface(obj, 'org.freedesktop.DBus.Properties').Get('org.hostpm1.Manager', 'PendingState')
+    check_equal(str(state), '', 'PendingState after the refusal')
+
+
 if __name__ == '__main__':
-    testbed.main({'interface': interface, 'drift': drift})
+    testbed.main({'interface': interface, 'drift': drift,
+                  'until-bounds-when-scheduled': until_bounds_when_scheduled})
