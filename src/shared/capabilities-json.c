@@ -102,8 +102,7 @@ int capabilities_to_json(const Capabilities *c, char **ret) {
             json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc)) < 0)
                 return -ENOMEM;
 
-        s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                 JSON_C_TO_STRING_NOSLASHESCAPE);
+        s = json_object_to_json_string_ext(root, JSON_FORMAT_PRETTY);
         if (!s)
                 return -ENOMEM;
         copy = strdup(s);

@@ -145,9 +145,7 @@ int outcome_write(const char *state_dir, const Outcome *o) {
         r = outcome_to_json(o, &j);
         if (r < 0)
                 return r;
-        if (asprintf(&text, "%s\n",
-                     json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                       JSON_C_TO_STRING_NOSLASHESCAPE)) < 0)
+        if (asprintf(&text, "%s\n", json_object_to_json_string_ext(j, JSON_FORMAT_PRETTY)) < 0)
                 return -ENOMEM;
 
         if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)

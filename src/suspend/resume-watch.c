@@ -184,7 +184,9 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                     json_add(o, "error", json_object_new_string(w->error)) < 0)
                         return log_oom(), EXIT_FAILED;
                 /* one line: after the plan's line, a stream of JSON lines */
-                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+                r = json_print(o, JSON_FORMAT_LINE);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write the outcome as JSON: %s", STRERROR(r)), EXIT_FAILED;
         } else if (streq(w->result, "resumed")) {
                 _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
                 _cleanup_(status_done) Status s = {0};

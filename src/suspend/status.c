@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <inttypes.h>
-#include <json-c/json.h>
 
 #include "bus-names.h"
+#include "json-util.h"
 #include "macro.h"
 #include "status.h"
 #include "timespan.h"
@@ -141,34 +141,45 @@ void status_print_text(const Status *s) {
                 printf("         resumed at %s\n", format_wall_time(a, sizeof a, s->last_resume_usec) ? a : "?");
 }
 
-void status_print_json(const Status *s) {
-        json_object *o = json_object_new_object(), *p, *l;
+static json_object *pending_to_json(const Status *s) {
+        _cleanup_(json_object_putp) json_object *p = json_object_new_object();
 
-        p = json_object_new_object();
-        json_object_object_add(p, "id", json_object_new_string(str(s->pending_id)));
-        json_object_object_add(p, "state", json_object_new_string(str(s->pending_state)));
-        json_object_object_add(p, "target", json_object_new_string(str(s->pending_target)));
-        json_object_object_add(p, "suspend_usec", json_object_new_uint64(s->pending_suspend_usec));
-        json_object_object_add(p, "wake_usec", json_object_new_uint64(s->pending_wake_usec));
-        json_object_object_add(p, "duration_usec", json_object_new_uint64(s->pending_duration_usec));
-        json_object_object_add(o, "pending", isempty(s->pending_state) ? NULL : p);
-        if (isempty(s->pending_state))
-                json_object_put(p);
+        if (!p ||
+            json_add(p, "id", json_object_new_string(str(s->pending_id))) < 0 ||
+            json_add(p, "state", json_object_new_string(str(s->pending_state))) < 0 ||
+            json_add(p, "target", json_object_new_string(str(s->pending_target))) < 0 ||
+            json_add(p, "suspend_usec", json_object_new_uint64(s->pending_suspend_usec)) < 0 ||
+            json_add(p, "wake_usec", json_object_new_uint64(s->pending_wake_usec)) < 0 ||
+            json_add(p, "duration_usec", json_object_new_uint64(s->pending_duration_usec)) < 0)
+                return NULL;
+        return TAKE_PTR(p);
+}
 
-        l = json_object_new_object();
-        json_object_object_add(l, "id", json_object_new_string(str(s->last_id)));
-        json_object_object_add(l, "target", json_object_new_string(str(s->last_target)));
-        json_object_object_add(l, "result", json_object_new_string(str(s->last_result)));
-        json_object_object_add(l, "error", json_object_new_string(str(s->last_error)));
-        json_object_object_add(l, "asked_usec", json_object_new_uint64(s->last_asked_usec));
-        json_object_object_add(l, "slept_usec", json_object_new_uint64(s->last_slept_usec));
-        json_object_object_add(l, "woken_by_alarm", json_object_new_boolean(s->last_woken_by_alarm));
-        json_object_object_add(l, "suspend_usec", json_object_new_uint64(s->last_suspend_usec));
-        json_object_object_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec));
-        json_object_object_add(o, "last", isempty(s->last_result) ? NULL : l);
-        if (isempty(s->last_result))
-                json_object_put(l);
+static json_object *last_to_json(const Status *s) {
+        _cleanup_(json_object_putp) json_object *l = json_object_new_object();
 
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED));
-        json_object_put(o);
+        if (!l ||
+            json_add(l, "id", json_object_new_string(str(s->last_id))) < 0 ||
+            json_add(l, "target", json_object_new_string(str(s->last_target))) < 0 ||
+            json_add(l, "result", json_object_new_string(str(s->last_result))) < 0 ||
+            json_add(l, "error", json_object_new_string(str(s->last_error))) < 0 ||
+            json_add(l, "asked_usec", json_object_new_uint64(s->last_asked_usec)) < 0 ||
+            json_add(l, "slept_usec", json_object_new_uint64(s->last_slept_usec)) < 0 ||
+            json_add(l, "woken_by_alarm", json_object_new_boolean(s->last_woken_by_alarm)) < 0 ||
+            json_add(l, "suspend_usec", json_object_new_uint64(s->last_suspend_usec)) < 0 ||
+            json_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec)) < 0)
+                return NULL;
+        return TAKE_PTR(l);
+}
+
+int status_print_json(const Status *s) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        bool pending = !isempty(s->pending_state), last = !isempty(s->last_result);
+
+        /* null, not an object of empty strings, for what is not there */
+        if (!o ||
+            (pending ? json_add(o, "pending", pending_to_json(s)) : json_add_null(o, "pending")) < 0 ||
+            (last ? json_add(o, "last", last_to_json(s)) : json_add_null(o, "last")) < 0)
+                return -ENOMEM;
+        return json_print(o, JSON_FORMAT_PRETTY);
 }

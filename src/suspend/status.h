@@ -20,4 +20,5 @@ typedef struct Status {
 int status_read(sd_bus *bus, Status *ret, sd_bus_error *error);
 void status_done(Status *s);
 void status_print_text(const Status *s);
-void status_print_json(const Status *s);
+/* -ENOMEM, -EIO: nothing or not all of it was written */
+int status_print_json(const Status *s);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <time.h>
 
 #include "bus-names.h"
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
+#include "json-util.h"
 #include "log.h"
 #include "macro.h"
 #include "resume-watch.h"
@@ -139,10 +139,10 @@ int verb_status(sd_bus *bus, OutputFormat output) {
         r = status_read(bus, &s, &error);
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to read hostpmd's status");
-        if (output == OUTPUT_JSON)
-                status_print_json(&s);
-        else
+        if (output != OUTPUT_JSON)
                 status_print_text(&s);
+        else if ((r = status_print_json(&s)) < 0)
+                return log_error_errno(r, "Failed to write the status as JSON: %s", STRERROR(r)), EXIT_FAILED;
         return EXIT_OK;
 }
 
@@ -160,32 +160,38 @@ int verb_cancel(sd_bus *bus, OutputFormat output) {
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
 
-        if (output == OUTPUT_JSON)
-                printf("{ \"cancelled\": \"%s\" }\n", id);
-        else
+        if (output == OUTPUT_JSON) {
+                _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+                r = o ? json_add(o, "cancelled", json_object_new_string(id)) : -ENOMEM;
+                if (r >= 0)
+                        r = json_print(o, JSON_FORMAT_LINE);
+                if (r < 0)
+                        return log_error_errno(r, "Cancelled request %s, but failed to write it as JSON: %s", id,
+                                               STRERROR(r)), EXIT_FAILED;
+        } else
                 printf("Cancelled request %s.\n", id);
         return EXIT_OK;
 }
 
-static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec,
-                       OutputFormat output) {
+/* One line, so that --wait's outcome can follow as the next. */
+static int print_plan_json(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+
+        if (!o ||
+            json_add(o, "id", json_object_new_string(id)) < 0 ||
+            json_add(o, "dry_run", json_object_new_boolean(isempty(id))) < 0 ||
+            json_add(o, "target", json_object_new_string(a->target)) < 0 ||
+            json_add(o, "suspend_usec", json_object_new_uint64(suspend_usec)) < 0 ||
+            json_add(o, "wake_usec", json_object_new_uint64(wake_usec)) < 0)
+                return -ENOMEM;
+        return json_print(o, JSON_FORMAT_LINE);
+}
+
+static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec) {
         char at[WALL_TIME_MAX_STRING], wake[WALL_TIME_MAX_STRING];
         char in[DURATION_MAX_STRING], asleep[DURATION_MAX_STRING];
         uint64_t now = clock_now_usec(CLOCK_REALTIME);
-
-        if (output == OUTPUT_JSON) {
-                json_object *o = json_object_new_object();
-
-                json_object_object_add(o, "id", json_object_new_string(id));
-                json_object_object_add(o, "dry_run", json_object_new_boolean(isempty(id)));
-                json_object_object_add(o, "target", json_object_new_string(a->target));
-                json_object_object_add(o, "suspend_usec", json_object_new_uint64(suspend_usec));
-                json_object_object_add(o, "wake_usec", json_object_new_uint64(wake_usec));
-                /* one line, so that --wait's outcome can follow as the next */
-                puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_SPACED));
-                json_object_put(o);
-                return;
-        }
 
         format_wall_time(at, sizeof at, suspend_usec);
         format_wall_time(wake, sizeof wake, wake_usec);
@@ -231,7 +237,12 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
 
-        print_plan(a, id, suspend_usec, wake_usec, output);
+        if (output != OUTPUT_JSON)
+                print_plan(a, id, suspend_usec, wake_usec);
+        else if ((r = print_plan_json(a, id, suspend_usec, wake_usec)) < 0)
+                /* scheduled all the same: say so, or it would look refused */
+                return log_error_errno(r, "Scheduled request %s, but failed to write it as JSON: %s", id,
+                                       STRERROR(r)), EXIT_FAILED;
         fflush(stdout);
         if (!watch)
                 return EXIT_OK;
