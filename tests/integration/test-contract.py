@@ -473,6 +473,8 @@ def until_bounds_when_scheduled(bed):
     when the suspend would be scheduled.'''
     with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
         f.write('[Suspend]\nDelay=1s\nMinimumDuration=10s\n')
+    # logind's slowness, not its silence: hostpmd waits longer than 3 s for it
+    bed.setenv(HOSTPM_LOGIND_TIMEOUT_USEC=30 * 1000000)
     bed.start(logind={'CanDelayMs': 3000}, hostpmd=True)
     obj = bed.bus.get_object(BUS_NAME, '/org/hostpm1', introspect=False)
     manager = dbus.Interface(obj, 'org.hostpm1.Manager')
