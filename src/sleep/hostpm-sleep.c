@@ -7,11 +7,12 @@
  * The one rule above all: never leave a host asleep without a verified wake
  * alarm. Up to the moment the Suspend call is sent, any failure or stop
  * signal clears the alarm and nothing sleeps. From that moment on ("committed")
- * only two things clear it: logind saying no, or the resume being seen (or,
- * failing that, the host having been awake for the asked time plus a margin).
- * Stop signals are then logged and ignored. A resume is seen when logind's
- * own connection says so (no one else's PrepareForSleep counts) and the
- * kernel shows the host slept since the Suspend call (sleep-evidence.h). */
+ * only three things clear it: logind saying no, the kernel saying its suspend
+ * failed, or the resume being seen (or, failing that, the host having been
+ * awake for the asked time plus a margin). Stop signals are then logged and
+ * ignored. A resume is seen when logind's own connection says so (no one
+ * else's PrepareForSleep counts) and the kernel shows the host slept since
+ * the Suspend call (sleep-evidence.h). */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -433,8 +434,7 @@ static int step_sleep(Context *c) {
 
         /* Any interval containing the sleep measures it: BOOTTIME - MONOTONIC
          * grows only while suspended. Taking "before" here, not at
-         * PrepareForSleep(true), survives a late dispatch of that signal,
-         * and counts any sleep the Suspend call brings. */
+         * PrepareForSleep(true), survives a late dispatch of that signal. */
         sleep_evidence_read(rtc_sysfs_root(), &c->committed);
 
         r = call_logind_sleep(c, /* with_flags= */ true);
