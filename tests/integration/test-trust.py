@@ -17,7 +17,8 @@ were handled. Every wait also ends early on the damage a forgery would do
 with a message rather than a timeout.
 
 The windows are held open, not hit: the mock logind holds the Suspend call
-(HoldSuspend) or the sleep (HoldWake), and hostpmd's timer waits a minute.
+(HoldSuspend) or the sleep (HoldWake, or an alarm far ahead), and hostpmd's
+timer waits an hour.
 '''
 
 import json
@@ -235,8 +236,10 @@ def forged_prepare_for_sleep(bed):
     logind(bed).ReleaseSuspend()
     p = wait_for_outcome(bed, plan['id'])
     (s,) = sleeps(bed)
-    check_equal((p['LastResult'], p['LastError'], p['LastWokenByAlarm']), ('resumed', '', s['by_alarm']),
-                'the outcome of the real sleep')
+    check_equal((p['LastResult'], p['LastError']), ('resumed', ''), 'the outcome of the real sleep')
+    # (on a slow machine the alarm may pass while the call is held: then
+    # the mock wakes the host after SleepMaxSec instead)
+    check(p['LastWokenByAlarm'] or not s['by_alarm'], f'woken by the alarm, as the mock says: {p}, {s}')
     check(p['LastResumeUSec'] >= s['end'] * USEC - USEC, f'resumed after the real sleep ended: {p}, {s}')
     check(wakealarm(bed) in ('', '0'), f'the alarm is cleared after the real resume: {wakealarm(bed)!r}')
 
@@ -245,8 +248,8 @@ def prepare_for_sleep_without_evidence(bed):
     '''(b) PrepareForSleep(false) from logind itself, while the kernel
     shows no sleep (suspend_stats unmoved, no time suspended): logged, the
     alarm kept, the wait goes on; the real wake-up then counts.'''
-    start(bed)
-    plan = schedule(bed, '60s')
+    start(bed, logind={'SleepMaxSec': 3600})  # asleep until WakeUp(), however slow the test
+    plan = schedule(bed, '10min')
     call = wait_for_sleep_call(bed)
     testbed.wait_for(lambda: 'logind is putting the host to sleep.' in journal_messages(bed, SERVICE, '6'),
                      'the helper to see the sleep start', interval=0.05)
@@ -292,7 +295,7 @@ def forged_job_signals(bed):
     cycle with the same forgeries while the host sleeps.'''
     start(bed, logind={'HoldWake': True})
     signals = watch_hostpmd(bed)
-    plan = schedule(bed, '--delay=60s', '2s')
+    plan = schedule(bed, '--delay=1h', '2s')
     before = properties(bed)
     check_equal((before['PendingId'], before['PendingState']), (plan['id'], 'scheduled'), 'pending')
     bed.iterate_until(lambda: any(n == 'SuspendScheduled' for n, _ in signals), 'SuspendScheduled')
@@ -336,7 +339,7 @@ def forged_job_signals(bed):
     p = wait_for_outcome(bed, plan['id'])
     check_equal([a[:2] for n, a in signals[seen:] if n == 'SuspendFinished'], [[plan['id'], 'resumed']],
                 'SuspendFinished, once, for the real request')
-    check_equal((p['LastResult'], p['LastWokenByAlarm']), ('resumed', True), 'the outcome')
+    check_equal((p['LastResult'], p['LastError']), ('resumed', ''), 'the outcome')
 
 
 #
