@@ -4,6 +4,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "bus-errors.h"
+#include "bus-name-owner.h"
 #include "bus-names.h"
 #include "host-capabilities.h"
 #include "log.h"
@@ -60,6 +61,7 @@ Manager *manager_free(Manager *m) {
         host_capabilities_cancel_all(m);
         pending_done(&m->pending);
         free(m->followed_id);
+        bus_name_owner_free(m->systemd);
         sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
@@ -286,6 +288,8 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
         uint32_t id;
         int r;
 
+        if (!bus_name_owner_sent(m->systemd, message))
+                return 0;
         r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
         if (r < 0 || !streq(unit, SCHEDULE_SERVICE_UNIT))
                 return 0;
@@ -331,6 +335,8 @@ static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *
         const char *path, *unit;
         uint32_t id;
 
+        if (!bus_name_owner_sent(m->systemd, message))
+                return 0;
         if (sd_bus_message_read(message, "uos", &id, &path, &unit) >= 0 && streq(unit, SCHEDULE_SERVICE_UNIT)) {
                 manager_touch(m);
                 emit_invalidation(m);
@@ -398,6 +404,10 @@ int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to register %s: %s", HOSTPM_OBJECT_PATH, STRERROR(r));
 
+        /* anyone may send us a JobRemoved: only PID 1's own connection counts */
+        r = bus_name_owner_new(m->bus, SYSTEMD_BUS_NAME, &m->systemd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to follow who owns %s: %s", SYSTEMD_BUS_NAME, STRERROR(r));
         r = sd_bus_match_signal_async(m->bus, NULL, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
                                       "JobRemoved", match_job_removed, NULL, m);
         if (r < 0)

@@ -12,12 +12,14 @@
 #include "capabilities.h"
 #include "schedule.h"
 
+typedef struct BusNameOwner BusNameOwner;
 typedef struct CapabilitiesWaiter CapabilitiesWaiter;
 typedef struct SuspendRequest SuspendRequest;
 
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
+        BusNameOwner *systemd;         /* whose JobNew/JobRemoved count */
         Config config;
 
         CapabilitiesQuery *capabilities_query;

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "macro.h"
 #include "rtc-alarm.h"
+#include "timespan.h"
 
 /* A device is a name under class/rtc, never a path that could leave it. */
 static bool device_name_valid(const char *device) {
@@ -171,4 +172,20 @@ fail:
         /* never leave an alarm we could not verify */
         (void) rtc_clear_wakealarm(root, device);
         return r;
+}
+
+/* Bounded: an RTC whose clock does not move (or a fake one) costs at most
+ * this, then we go on. */
+#define RTC_TICK_WAIT_USEC (1100 * USEC_PER_MSEC)
+
+void rtc_wait_for_tick(const char *root, const char *device) {
+        uint64_t first, now, deadline = clock_now_usec(CLOCK_MONOTONIC) + RTC_TICK_WAIT_USEC;
+
+        if (rtc_read_since_epoch(root, device, &first) < 0)
+                return;
+        while (clock_now_usec(CLOCK_MONOTONIC) < deadline) {
+                (void) usleep(10 * USEC_PER_MSEC);
+                if (rtc_read_since_epoch(root, device, &now) < 0 || now != first)
+                        return;
+        }
 }

@@ -29,3 +29,9 @@ int rtc_read_wakealarm(const char *root, const char *device, uint64_t *ret_alarm
 
 /* The RTC's clock, seconds since the epoch as the RTC counts them. */
 int rtc_read_since_epoch(const char *root, const char *device, uint64_t *ret);
+
+/* Returns just after the RTC's clock has moved on to its next second, or
+ * after at most a little more than a second when it does not move (a
+ * stopped or fake RTC) or cannot be read (rtc_set_wakealarm() will say
+ * what is wrong). */
+void rtc_wait_for_tick(const char *root, const char *device);

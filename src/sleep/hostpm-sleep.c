@@ -7,9 +7,12 @@
  * The one rule above all: never leave a host asleep without a verified wake
  * alarm. Up to the moment the Suspend call is sent, any failure or stop
  * signal clears the alarm and nothing sleeps. From that moment on ("committed")
- * only two things clear it: logind saying no, or the resume being seen (or,
- * failing that, the host having been awake for the asked time plus a margin).
- * Stop signals are then logged and ignored. */
+ * only three things clear it: logind saying no, the kernel saying its suspend
+ * failed, or the resume being seen (or, failing that, the host having been
+ * awake for the asked time plus a margin). Stop signals are then logged and
+ * ignored. A resume is seen when logind's own connection says so (no one
+ * else's PrepareForSleep counts) and the kernel shows the host slept since
+ * the Suspend call (sleep-evidence.h). */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -18,6 +21,7 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
+#include "bus-name-owner.h"
 #include "bus-names.h"
 #include "journal-event.h"
 #include "log.h"
@@ -27,6 +31,7 @@
 #include "rtc.h"
 #include "sleep-args.h"
 #include "sleep-decision.h"
+#include "sleep-evidence.h"
 #include "timespan.h"
 
 /* Documented in --help; hostpmd and the tests rely on them. */
@@ -52,6 +57,7 @@ typedef struct Context {
 
         sd_event *event;
         sd_bus *bus;
+        BusNameOwner *logind;      /* who may send PrepareForSleep */
         sd_bus_slot *prepare_for_sleep;
         sd_bus_slot *sleep_call;
         char *method;              /* "SuspendWithFlags", or the plain one after a fallback */
@@ -59,15 +65,17 @@ typedef struct Context {
 
         bool alarm_set;
         bool sleep_started;        /* PrepareForSleep(true) seen */
-        bool resumed;              /* PrepareForSleep(false) seen after it */
+        bool resumed;              /* PrepareForSleep(false) seen after it, and the kernel agrees */
+        bool kernel_failed;        /* ... but the kernel says its suspend failed */
         bool refused;              /* logind said no: the alarm goes */
         char *refusal;             /* its words, if memory allowed */
-        uint64_t boot_committed, mono_committed;
+        SleepEvidence committed, at_resume;
 } Context;
 
 static void context_done(Context *c) {
         sd_bus_slot_unref(c->sleep_call);
         sd_bus_slot_unref(c->prepare_for_sleep);
+        bus_name_owner_free(c->logind);
         sd_bus_flush_close_unref(c->bus);
         sd_event_unref(c->event);
         outcome_done(&c->outcome);
@@ -203,9 +211,33 @@ static int step_check_inhibitors(Context *c) {
         return 0;
 }
 
+/* logind's PrepareForSleep(false), and what the kernel says about it. */
+static void prepare_for_sleep_ended(Context *c) {
+        sleep_evidence_read(rtc_sysfs_root(), &c->at_resume);
+        switch (resume_evidence(&c->committed, &c->at_resume)) {
+        case RESUME_EVIDENCE_SLEPT:
+                c->resumed = true;
+                break;
+        case RESUME_EVIDENCE_SUSPEND_FAILED:
+                c->kernel_failed = true;
+                break;
+        default:
+                log_notice("logind says the host resumed, but the kernel shows no sleep since logind was asked "
+                           "(no time suspended, suspend_stats %s); the wake alarm stays set and the wait goes on.",
+                           c->at_resume.have_stats ? "unchanged" : "unavailable");
+                return;
+        }
+        c->outcome.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+        c->outcome.slept_usec = sleep_evidence_suspended_usec(&c->committed, &c->at_resume);
+        (void) sd_event_exit(c->event, 0);
+}
+
 static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
         Context *c = userdata;
         int start, r;
+
+        if (!bus_name_owner_sent(c->logind, m))
+                return 0;
 
         r = sd_bus_message_read(m, "b", &start);  /* "b" reads into an int */
         if (r < 0) {
@@ -219,13 +251,9 @@ static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_err
                         c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
                         log_info("logind is putting the host to sleep.");
                 }
-        } else if (c->sleep_started) {
-                c->resumed = true;
-                c->outcome.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
-                c->outcome.slept_usec = time_suspended_usec(c->boot_committed, c->mono_committed,
-                                                            clock_now_usec(CLOCK_BOOTTIME), clock_now_usec(CLOCK_MONOTONIC));
-                (void) sd_event_exit(c->event, 0);
-        } else
+        } else if (c->sleep_started)
+                prepare_for_sleep_ended(c);
+        else
                 log_debug("PrepareForSleep(false) without a start, ignoring.");
         return 0;
 }
@@ -233,7 +261,11 @@ static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_err
 static int step_subscribe(Context *c) {
         int r;
 
-        /* before the sleep call, or the start could pass unseen */
+        /* before the sleep call, or the start could pass unseen; and who
+         * logind is, before anything it sends can matter */
+        r = bus_name_owner_new(c->bus, LOGIND_BUS_NAME, &c->logind);
+        if (r < 0)
+                return fail(c, "could not follow who owns %s: %s", LOGIND_BUS_NAME, STRERROR(r));
         r = sd_bus_match_signal(c->bus, &c->prepare_for_sleep, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
                                 LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
         if (r < 0)
@@ -259,30 +291,15 @@ static int resolve_seconds(Context *c) {
         return 0;
 }
 
-/* The RTC counts whole seconds: an alarm armed late in one of them fires up
- * to a second early. Arming just after the RTC's second turns over makes
- * the time asleep the time asked. Bounded: an RTC whose clock does not
- * move (or a fake one) costs at most this, then we go on. */
-#define RTC_TICK_WAIT_USEC (1100 * USEC_PER_MSEC)
-
-static void wait_for_rtc_tick(const char *root, const char *dev) {
-        uint64_t first, now, deadline = clock_now_usec(CLOCK_MONOTONIC) + RTC_TICK_WAIT_USEC;
-
-        if (rtc_read_since_epoch(root, dev, &first) < 0)
-                return;  /* rtc_set_wakealarm() will say what is wrong */
-        while (clock_now_usec(CLOCK_MONOTONIC) < deadline) {
-                (void) usleep(10 * USEC_PER_MSEC);
-                if (rtc_read_since_epoch(root, dev, &now) < 0 || now != first)
-                        return;
-        }
-}
-
 static int step_set_alarm(Context *c) {
         const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
         uint64_t alarm;
         int r;
 
-        wait_for_rtc_tick(root, dev);
+        /* The RTC counts whole seconds: an alarm armed late in one of them
+         * fires up to a second early; armed just after the RTC's second
+         * turns over, the time asleep is the time asked. */
+        rtc_wait_for_tick(root, dev);
         r = resolve_seconds(c);
         if (r > 0)
                 return r;
@@ -418,8 +435,7 @@ static int step_sleep(Context *c) {
         /* Any interval containing the sleep measures it: BOOTTIME - MONOTONIC
          * grows only while suspended. Taking "before" here, not at
          * PrepareForSleep(true), survives a late dispatch of that signal. */
-        c->boot_committed = clock_now_usec(CLOCK_BOOTTIME);
-        c->mono_committed = clock_now_usec(CLOCK_MONOTONIC);
+        sleep_evidence_read(rtc_sysfs_root(), &c->committed);
 
         r = call_logind_sleep(c, /* with_flags= */ true);
         if (r < 0) {
@@ -447,6 +463,11 @@ static int step_wait_for_resume(Context *c) {
 
         r = sd_event_loop(c->event);
 
+        if (c->kernel_failed) {
+                clear_alarm(c);
+                return fail(c, "the kernel failed to suspend (suspend_stats/fail went from %" PRIi64 " to %" PRIi64
+                            "); see the kernel log", c->committed.fail, c->at_resume.fail);
+        }
         if (!c->resumed) {
                 if (c->refused) {
                         clear_alarm(c);

@@ -12,6 +12,14 @@
 #define RESUME_FROM_RAM_SEC    UINT64_C(30)
 #define RESUME_FROM_DISK_SEC   UINT64_C(300)
 
+/* Time suspended that counts as a sleep. The bracketing reads leave no
+ * measurement error beyond the microsecond rounding, and nothing but a
+ * resume moves BOOTTIME away from MONOTONIC, so any real growth is a
+ * sleep; 1 ms is far above the rounding. A larger bound (say a second)
+ * would only lose the short sleeps that another wake source cut short,
+ * and then the alarm would wait for the resume timeout instead. */
+#define SUSPENDED_EVIDENCE_MIN_USEC (1 * USEC_PER_MSEC)
+
 /* word is one of the colon-separated items of list */
 static bool list_has(const char *list, const char *word) {
         size_t n = strlen(word);
@@ -97,4 +105,24 @@ uint64_t time_suspended_usec(uint64_t boot_before, uint64_t mono_before, uint64_
         boot = boot_after - boot_before;
         mono = mono_after - mono_before;
         return boot > mono ? boot - mono : 0;
+}
+
+uint64_t sleep_evidence_suspended_usec(const SleepEvidence *before, const SleepEvidence *after) {
+        if (!before->have_clocks || !after->have_clocks)
+                return 0;
+        /* the upper bound before, the lower bound after */
+        return time_suspended_usec(before->boot_usec, before->mono_before_usec,
+                                   after->boot_usec, after->mono_after_usec);
+}
+
+ResumeEvidence resume_evidence(const SleepEvidence *before, const SleepEvidence *after) {
+        bool stats = before->have_stats && after->have_stats;
+
+        /* "moved", not "grew": the kernel's int counters may wrap */
+        if (sleep_evidence_suspended_usec(before, after) >= SUSPENDED_EVIDENCE_MIN_USEC ||
+            (stats && after->success != before->success))
+                return RESUME_EVIDENCE_SLEPT;
+        if (stats && after->fail != before->fail)
+                return RESUME_EVIDENCE_SUSPEND_FAILED;
+        return RESUME_EVIDENCE_NONE;
 }

@@ -3,8 +3,8 @@
 
 /* hostpm-sleep's judgements, as plain functions with no bus in sight so the
  * unit tests can hold them to their word: does an inhibitor block us, how
- * long to wait for the resume, did the alarm wake us, and did logind really
- * say no. */
+ * long to wait for the resume, did the alarm wake us, did logind really
+ * say no, and did the host really sleep. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -53,3 +53,34 @@ bool logind_error_is_refusal(const char *error_name);
 /* The interval between the two PrepareForSleep signals that the host spent
  * suspended: CLOCK_BOOTTIME counts it, CLOCK_MONOTONIC does not. */
 uint64_t time_suspended_usec(uint64_t boot_before, uint64_t mono_before, uint64_t boot_after, uint64_t mono_after);
+
+/* What the kernel shows about sleeping, at one moment (sleep-evidence.c
+ * reads it). CLOCK_BOOTTIME - CLOCK_MONOTONIC, the time spent suspended
+ * since boot, grows only when the kernel injects the time of a sleep at
+ * resume; reading MONOTONIC right before and right after BOOTTIME bounds
+ * it from both sides, so a delay between the reads (preemption) can never
+ * pass for a sleep. */
+typedef struct SleepEvidence {
+        uint64_t boot_usec;          /* CLOCK_BOOTTIME */
+        uint64_t mono_before_usec;   /* CLOCK_MONOTONIC just before it */
+        uint64_t mono_after_usec;    /* and just after */
+        bool have_clocks;            /* all three were read */
+        bool have_stats;             /* <sysfs>/power/suspend_stats/{success,fail} were read */
+        int64_t success, fail;       /* the kernel prints them as int */
+} SleepEvidence;
+
+typedef enum ResumeEvidence {
+        RESUME_EVIDENCE_NONE,            /* nothing but logind's word says the host slept */
+        RESUME_EVIDENCE_SLEPT,           /* the kernel was suspended in between */
+        RESUME_EVIDENCE_SUSPEND_FAILED,  /* the kernel tried and failed, and nothing slept */
+} ResumeEvidence;
+
+/* The least time the host can have spent suspended between the two
+ * readings. */
+uint64_t sleep_evidence_suspended_usec(const SleepEvidence *before, const SleepEvidence *after);
+
+/* Whether the kernel was suspended between before (taken before logind
+ * was asked) and after (at logind's PrepareForSleep(false)): time
+ * suspended grew by at least 1 ms, or suspend_stats/success moved. Else,
+ * if suspend_stats/fail moved, the kernel's suspend failed. */
+ResumeEvidence resume_evidence(const SleepEvidence *before, const SleepEvidence *after);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <time.h>
 
+#include "bus-name-owner.h"
 #include "bus-names.h"
 #include "json-util.h"
 #include "log.h"
@@ -14,6 +15,7 @@
 
 struct ResumeWatch {
         sd_bus *bus;
+        BusNameOwner *hostpmd;     /* whose SuspendFinished/SuspendCancelled count */
         sd_bus_slot *match_finished, *match_cancelled;
         const char *id;        /* the request followed; set once it is known */
         bool finished;
@@ -42,6 +44,8 @@ static int match_suspend_finished(sd_bus_message *m, void *userdata, sd_bus_erro
         uint64_t asked, slept;
         int woken;
 
+        if (!bus_name_owner_sent(w->hostpmd, m))
+                return 0;
         if (sd_bus_message_read(m, "ssttbs", &id, &result, &asked, &slept, &woken, &error) < 0)
                 return 0;
         if (!w->id || !streq(id, w->id))
@@ -53,6 +57,8 @@ static int match_suspend_cancelled(sd_bus_message *m, void *userdata, sd_bus_err
         ResumeWatch *w = userdata;
         const char *id;
 
+        if (!bus_name_owner_sent(w->hostpmd, m))
+                return 0;
         if (sd_bus_message_read(m, "s", &id) < 0 || !w->id || !streq(id, w->id))
                 return 0;
         return set_result(w, "cancelled", "cancelled before the suspend started", 0, 0, 0);
@@ -63,6 +69,13 @@ static int watch_attach(ResumeWatch *w) {
 
         w->match_finished = sd_bus_slot_unref(w->match_finished);
         w->match_cancelled = sd_bus_slot_unref(w->match_cancelled);
+        w->hostpmd = bus_name_owner_free(w->hostpmd);
+        /* Anyone can send us a SuspendFinished: only hostpmd's own
+         * connection counts, whichever hostpmd owns the name (it may exit
+         * when idle and be activated again). */
+        r = bus_name_owner_new(w->bus, HOSTPM_BUS_NAME, &w->hostpmd);
+        if (r < 0)
+                return r;
         r = sd_bus_match_signal(w->bus, &w->match_finished, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH,
                                 HOSTPM_MANAGER_IFACE, "SuspendFinished", match_suspend_finished, w);
         if (r < 0)
@@ -93,6 +106,7 @@ ResumeWatch *resume_watch_free(ResumeWatch *w) {
                 return NULL;
         sd_bus_slot_unref(w->match_finished);
         sd_bus_slot_unref(w->match_cancelled);
+        bus_name_owner_free(w->hostpmd);
         sd_bus_unref(w->bus);
         free(w->result);
         free(w->error);

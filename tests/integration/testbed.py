@@ -8,7 +8,8 @@ Every test runs in private mount, PID and cgroup namespaces, with:
   * that bus as both the session and the system bus;
   * python-dbusmock mocks: our logind template (templates/logind.py) and
     dbusmock's stock polkitd;
-  * a fake RTC under a fake sysfs root (HOSTPM_SYSFS_ROOT);
+  * a fake RTC under a fake sysfs root (HOSTPM_SYSFS_ROOT), and the kernel's
+    suspend_stats there, which the mock logind counts as a kernel would;
   * a stand-in for journald (fakejournal.py) that keeps what the manager and
     its units log.
 
@@ -271,6 +272,7 @@ class TestBed:
     def start_logind(self, **parameters):
         '''Our logind mock; see templates/logind.py for the parameters.'''
         parameters.setdefault('WakealarmPath', self.wakealarm_path)
+        parameters.setdefault('SuspendStatsPath', self.suspend_stats_dir)
         return self.start_mock('logind', os.path.join(HERE, 'templates', 'logind.py'),
                                'org.freedesktop.login1', '/org/freedesktop/login1', parameters)
 
@@ -328,11 +330,25 @@ class TestBed:
     def wakealarm_path(self):
         return os.path.join(self.rtc_dir, 'wakealarm')
 
+    @property
+    def suspend_stats_dir(self):
+        return os.path.join(self.sysfs_root, 'power', 'suspend_stats')
+
     def make_rtc(self, present=True, name='rtc_cmos', wakealarm=True, wakeup='enabled',
                  alarm=None, since_epoch=None):
         '''(Re)creates <sysfs>/class/rtc/rtc0 as a plain tree: name,
         wakealarm (absent if wakealarm=False; holds `alarm` if given),
-        since_epoch, device/power/wakeup (absent if wakeup=None).'''
+        since_epoch, device/power/wakeup (absent if wakeup=None). The first
+        time, also <sysfs>/power/suspend_stats/{success,fail} at 0, owned by
+        root and read-only to others like the kernel's, which the mock
+        logind counts up as a kernel would and hostpm-sleep takes as
+        evidence of a sleep.'''
+        if not self._rtc_made:
+            os.makedirs(self.suspend_stats_dir, mode=0o755)
+            for counter in ('success', 'fail'):
+                with open(os.path.join(self.suspend_stats_dir, counter), 'w', encoding='ascii') as f:
+                    f.write('0\n')
+                os.chmod(os.path.join(self.suspend_stats_dir, counter), 0o644)
         self._rtc_made = True
         shutil.rmtree(os.path.join(self.sysfs_root, 'class'), ignore_errors=True)
         if not present:

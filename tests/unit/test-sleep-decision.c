@@ -151,6 +151,102 @@ static void test_time_suspended(void **state) {
         assert_int_equal(time_suspended_usec(100 * s, 50 * s, 100 * s + 1, 50 * s + 2), 0);
 }
 
+/* A reading: MONOTONIC, BOOTTIME, MONOTONIC (microseconds), and the counters. */
+#define S(sec) ((sec) * USEC_PER_SEC)
+static SleepEvidence at(uint64_t mono_before, uint64_t boot, uint64_t mono_after, bool stats, int64_t success,
+                        int64_t fail) {
+        return (SleepEvidence) {
+                .mono_before_usec = mono_before,
+                .boot_usec = boot,
+                .mono_after_usec = mono_after,
+                .have_clocks = true,
+                .have_stats = stats,
+                .success = success,
+                .fail = fail,
+        };
+}
+
+static void test_resume_evidence(void **state) {
+        const struct {
+                const char *what;
+                SleepEvidence before, after;
+                ResumeEvidence expected;
+        } table[] = {  /* not static: at() is a function */
+                { "30 s awake, nothing moved (a forged or unfounded PrepareForSleep(false))",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(80), true, 3, 1), RESUME_EVIDENCE_NONE },
+                { "the same on a kernel without suspend_stats",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(80), S(130), S(80), false, 0, 0), RESUME_EVIDENCE_NONE },
+                /* preempted for 2 s between two of the reads: never a sleep */
+                { "preempted before BOOTTIME at the commit",
+                  at(S(50), S(102), S(52), true, 3, 1), at(S(80), S(130), S(80), true, 3, 1), RESUME_EVIDENCE_NONE },
+                { "preempted after BOOTTIME at the commit",
+                  at(S(50), S(100), S(52), true, 3, 1), at(S(80), S(130), S(80), true, 3, 1), RESUME_EVIDENCE_NONE },
+                { "preempted before BOOTTIME at the resume",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(78), S(130), S(80), true, 3, 1), RESUME_EVIDENCE_NONE },
+                { "preempted after BOOTTIME at the resume",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(82), true, 3, 1), RESUME_EVIDENCE_NONE },
+                { "300 s suspended",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(60), S(410), S(60), false, 0, 0), RESUME_EVIDENCE_SLEPT },
+                { "exactly 1 ms suspended",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(60), S(110) + 1000, S(60), false, 0, 0), RESUME_EVIDENCE_SLEPT },
+                { "just under 1 ms suspended",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(60), S(110) + 999, S(60), false, 0, 0), RESUME_EVIDENCE_NONE },
+                { "suspend_stats/success moved, no time counted (the test bed's mock logind)",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(80), true, 4, 1), RESUME_EVIDENCE_SLEPT },
+                { "success wrapped around",
+                  at(S(50), S(100), S(50), true, INT32_MAX, 1), at(S(80), S(130), S(80), true, INT32_MIN, 1), RESUME_EVIDENCE_SLEPT },
+                { "suspend_stats/fail moved and nothing else",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(80), true, 3, 2), RESUME_EVIDENCE_SUSPEND_FAILED },
+                { "a failure, then a suspend",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(80), true, 4, 2), RESUME_EVIDENCE_SLEPT },
+                { "a failed suspend, then a hibernation (which suspend_stats does not count)",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(430), S(80), true, 3, 2), RESUME_EVIDENCE_SLEPT },
+                { "suspend_stats appeared in between: not comparable",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(80), S(130), S(80), true, 4, 2), RESUME_EVIDENCE_NONE },
+                { "suspend_stats vanished in between: not comparable",
+                  at(S(50), S(100), S(50), true, 3, 1), at(S(80), S(130), S(80), false, 0, 0), RESUME_EVIDENCE_NONE },
+                { "clocks that went backwards are nonsense, not a sleep",
+                  at(S(50), S(100), S(50), false, 0, 0), at(S(40), S(400), S(40), false, 0, 0), RESUME_EVIDENCE_NONE },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(table); i++) {
+                ResumeEvidence e = resume_evidence(&table[i].before, &table[i].after);
+
+                if (e != table[i].expected)
+                        fail_msg("%s: expected %d, got %d", table[i].what, table[i].expected, e);
+        }
+}
+
+static void test_resume_evidence_without_clocks(void **state) {
+        SleepEvidence before = at(S(50), S(100), S(50), false, 0, 0), after = at(S(80), S(430), S(80), false, 0, 0);
+
+        /* a clock that could not be read reads 0: from 0, all time since
+         * boot would look like a sleep */
+        before.have_clocks = false;
+        before.mono_before_usec = before.boot_usec = before.mono_after_usec = 0;
+        assert_int_equal(resume_evidence(&before, &after), RESUME_EVIDENCE_NONE);
+        assert_int_equal(sleep_evidence_suspended_usec(&before, &after), 0);
+
+        before = at(S(50), S(100), S(50), false, 0, 0);
+        after.have_clocks = false;
+        assert_int_equal(resume_evidence(&before, &after), RESUME_EVIDENCE_NONE);
+        /* the counters still count */
+        before.have_stats = after.have_stats = true;
+        after.success = 1;
+        assert_int_equal(resume_evidence(&before, &after), RESUME_EVIDENCE_SLEPT);
+}
+
+static void test_suspended_lower_bound(void **state) {
+        /* 300 s asleep, read with 2 s of preemption in each reading: the
+         * least it can have been is 296 s */
+        SleepEvidence before = at(S(50), S(102), S(52), false, 0, 0), after = at(S(58), S(408), S(60), false, 0, 0);
+
+        assert_int_equal(sleep_evidence_suspended_usec(&before, &after), 296 * USEC_PER_SEC);
+        before = at(S(50), S(100), S(50), false, 0, 0);
+        after = at(S(60), S(410), S(60), false, 0, 0);
+        assert_int_equal(sleep_evidence_suspended_usec(&before, &after), 300 * USEC_PER_SEC);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_inhibitors),
@@ -161,6 +257,9 @@ int main(void) {
                 cmocka_unit_test(test_alarm_reached),
                 cmocka_unit_test(test_logind_errors),
                 cmocka_unit_test(test_time_suspended),
+                cmocka_unit_test(test_resume_evidence),
+                cmocka_unit_test(test_resume_evidence_without_clocks),
+                cmocka_unit_test(test_suspended_lower_bound),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

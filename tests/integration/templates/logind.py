@@ -34,6 +34,20 @@ that a typo in a test cannot silently test something else):
       their *WithFlags() variants refuse with this D-Bus error.
   WakealarmPath
       The fake RTC's wakealarm file (<sysfs>/class/rtc/rtc0/wakealarm).
+  SuspendStatsPath
+      The fake kernel's <sysfs>/power/suspend_stats: every simulated sleep
+      adds one to its success file as the host wakes, as the kernel counts
+      a suspend when it returns from one (hostpm-sleep takes that as the
+      evidence that the host slept). Without the files, nothing is counted.
+  HoldSuspend
+      true: a sleep verb is recorded when called but goes no further (no
+      PrepareForSleep, no reply) until ReleaseSuspend(), so a test can act
+      between the call and the sleep, as a slow logind would let anyone.
+  KernelSuspendFails
+      true: the sleep verbs are accepted and PrepareForSleep(true) sent, but
+      the "kernel" fails to suspend: suspend_stats/fail goes up by one and
+      PrepareForSleep(false) follows at once, as logind does when its sleep
+      job fails.
   SleepMaxSec
       Longest simulated sleep (default 30), so a test whose alarm is
       missing, in the past or far away still ends.
@@ -71,6 +85,10 @@ own GetCalls()/GetMethodCalls()/ClearCalls() which record every call:
   SetHoldWake(b hold)                see HoldWake; false wakes a held host
   GetSleeps() -> a(sddb)             (verb, start, end or 0 while asleep,
                                       woken by the alarm), epoch seconds
+  ReleaseSuspend()                   let the verbs held by HoldSuspend go on
+                                     (and hold no more)
+  EmitPrepareForSleep(b start)       emit PrepareForSleep(start), from logind's
+                                     own name, with no sleep and nothing counted
   GetSleepCalls() -> a(sttxds)       every sleep verb call, refused ones too:
                                       (method, flags, the alarm in wakealarm
                                       and the RTC's clock at the call, 0 if
@@ -97,6 +115,7 @@ PARAMETERS = set(CAN_METHODS) | {
     'CanError', 'CanErrorMessage', 'CanNoReply', 'CanDelayMs', 'CanBatch',
     'SuspendError', 'SuspendErrorMessage', 'WakealarmPath', 'SleepMaxSec',
     'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
+    'SuspendStatsPath', 'HoldSuspend', 'KernelSuspendFails',
 }
 
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
@@ -128,6 +147,10 @@ def load(mock, parameters):
     mock.wakealarm_path = parameters.get('WakealarmPath', '')
     mock.sleep_max_sec = float(parameters.get('SleepMaxSec', 30))
     mock.hold_wake = bool(parameters.get('HoldWake', False))
+    mock.suspend_stats_path = parameters.get('SuspendStatsPath', '')
+    mock.hold_suspend = bool(parameters.get('HoldSuspend', False))
+    mock.held_verbs = []        # what ReleaseSuspend() lets go on
+    mock.kernel_suspend_fails = bool(parameters.get('KernelSuspendFails', False))
     mock.sleeping = None        # the current sleep, an entry of mock.sleeps
     mock.sleeps = []
     mock.sleep_calls = []       # (method, flags, alarm, rtc clock, time, error)
@@ -256,12 +279,38 @@ def _set_preparing(mock, value):
     mock.EmitSignal(MAIN_IFACE, 'PrepareForSleep', 'b', [dbus.Boolean(value)])
 
 
-def _end_sleep(mock):
+def _count(mock, counter):
+    '''One more in the fake kernel's suspend_stats/<counter>, replaced
+    atomically so a reader never sees half a number.'''
+    if not mock.suspend_stats_path:
+        return
+    path = os.path.join(mock.suspend_stats_path, counter)
+    value = _read_number(path)
+    if value is None:
+        mock.log(f'no {path}: not counted')
+        return
+    with open(path + '.new', 'w', encoding='ascii') as f:
+        f.write(f'{value + 1}\n')
+    os.chmod(path + '.new', 0o644)
+    os.replace(path + '.new', path)
+
+
+def _end_sleep(mock, counter='success'):
     sleep = mock.sleeping
     sleep['end'] = time.time()
     mock.sleeping = None
-    mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"})')
+    # the kernel counts the suspend before any process runs again
+    _count(mock, counter)
+    mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"}; '
+             f'suspend_stats/{counter} counted)')
     _set_preparing(mock, False)
+
+
+def _kernel_failed(mock):
+    mock.wake_timer = 0
+    if mock.sleeping is not None:
+        _end_sleep(mock, 'fail')
+    return GLib.SOURCE_REMOVE
 
 
 def _timer_fired(mock):
@@ -300,7 +349,8 @@ def _refuse(mock, call, name, message):
     raise dbus.exceptions.DBusException(message, name=name)
 
 
-def _sleep(mock, method, verb, flags):
+def _sleep_verb(mock, method, verb, flags, ok_cb, err_cb):
+    '''A sleep verb: recorded now; the rest now, or on ReleaseSuspend().'''
     alarm = _read_number(mock.wakealarm_path) if mock.wakealarm_path else None
     rtc_now = _rtc_now(mock)
     call = {'method': method, 'flags': int(flags), 'alarm': alarm or 0,
@@ -308,6 +358,25 @@ def _sleep(mock, method, verb, flags):
     mock.sleep_calls.append(call)
     mock.log(f'{method}({int(flags)}): wakealarm {alarm}, RTC clock {rtc_now}')
 
+    def proceed():
+        try:
+            _sleep(mock, call, verb, flags)
+        except dbus.exceptions.DBusException as e:
+            err_cb(e)
+            return
+        ok_cb()
+
+    if mock.hold_suspend:
+        mock.log(f'{method} held until ReleaseSuspend()')
+        mock.held_verbs.append(proceed)
+    else:
+        proceed()
+
+
+def _sleep(mock, call, verb, flags):
+    # read again: a held call goes on later, with what the RTC holds then
+    alarm = _read_number(mock.wakealarm_path) if mock.wakealarm_path else None
+    rtc_now = _rtc_now(mock)
     if mock.suspend_error:
         _refuse(mock, call, mock.suspend_error, mock.suspend_error_message)
     if mock.sleeping is not None:
@@ -319,55 +388,67 @@ def _sleep(mock, method, verb, flags):
 
     now = time.time()
     ahead = None if alarm is None else alarm - (rtc_now if rtc_now is not None else now)
-    by_alarm = ahead is not None and 0 < ahead <= mock.sleep_max_sec
+    by_alarm = ahead is not None and 0 < ahead <= mock.sleep_max_sec and not mock.kernel_suspend_fails
     wake_in = ahead if by_alarm else mock.sleep_max_sec
     mock.sleeping = {'verb': verb, 'flags': int(flags), 'start': now, 'end': 0.0,
                      'alarm': alarm or 0, 'by_alarm': by_alarm}
     mock.sleeps.append(mock.sleeping)
-    mock.log(f'simulated {verb}: alarm {alarm}, RTC clock {rtc_now}, wakes in {wake_in:.3f} s')
-    mock.wake_timer = GLib.timeout_add(max(0, int(wake_in * 1000)), _timer_fired, mock)
+    if mock.kernel_suspend_fails:
+        mock.log(f'simulated {verb}: the kernel fails to suspend')
+        mock.wake_timer = GLib.timeout_add(0, _kernel_failed, mock)
+    else:
+        mock.log(f'simulated {verb}: alarm {alarm}, RTC clock {rtc_now}, wakes in {wake_in:.3f} s')
+        mock.wake_timer = GLib.timeout_add(max(0, int(wake_in * 1000)), _timer_fired, mock)
     # logind announces the sleep before it replies to the verb.
     _set_preparing(mock, True)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
-def Suspend(self, _interactive):
-    _sleep(self, 'Suspend', 'Suspend', 0)
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def Suspend(self, _interactive, ok_cb, err_cb):
+    _sleep_verb(self, 'Suspend', 'Suspend', 0, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
-def Hibernate(self, _interactive):
-    _sleep(self, 'Hibernate', 'Hibernate', 0)
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def Hibernate(self, _interactive, ok_cb, err_cb):
+    _sleep_verb(self, 'Hibernate', 'Hibernate', 0, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
-def HybridSleep(self, _interactive):
-    _sleep(self, 'HybridSleep', 'HybridSleep', 0)
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def HybridSleep(self, _interactive, ok_cb, err_cb):
+    _sleep_verb(self, 'HybridSleep', 'HybridSleep', 0, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
-def SuspendThenHibernate(self, _interactive):
-    _sleep(self, 'SuspendThenHibernate', 'SuspendThenHibernate', 0)
+@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def SuspendThenHibernate(self, _interactive, ok_cb, err_cb):
+    _sleep_verb(self, 'SuspendThenHibernate', 'SuspendThenHibernate', 0, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
-def SuspendWithFlags(self, flags):
-    _sleep(self, 'SuspendWithFlags', 'Suspend', flags)
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def SuspendWithFlags(self, flags, ok_cb, err_cb):
+    _sleep_verb(self, 'SuspendWithFlags', 'Suspend', flags, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
-def HibernateWithFlags(self, flags):
-    _sleep(self, 'HibernateWithFlags', 'Hibernate', flags)
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def HibernateWithFlags(self, flags, ok_cb, err_cb):
+    _sleep_verb(self, 'HibernateWithFlags', 'Hibernate', flags, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
-def HybridSleepWithFlags(self, flags):
-    _sleep(self, 'HybridSleepWithFlags', 'HybridSleep', flags)
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def HybridSleepWithFlags(self, flags, ok_cb, err_cb):
+    _sleep_verb(self, 'HybridSleepWithFlags', 'HybridSleep', flags, ok_cb, err_cb)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='')
-def SuspendThenHibernateWithFlags(self, flags):
-    _sleep(self, 'SuspendThenHibernateWithFlags', 'SuspendThenHibernate', flags)
+@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
+                     async_callbacks=('ok_cb', 'err_cb'))
+def SuspendThenHibernateWithFlags(self, flags, ok_cb, err_cb):
+    _sleep_verb(self, 'SuspendThenHibernateWithFlags', 'SuspendThenHibernate', flags, ok_cb, err_cb)
 
 
 #
@@ -447,6 +528,20 @@ def SetHoldWake(self, hold):
     self.hold_wake = bool(hold)
     if not hold and self.sleeping is not None and self.sleeping.get('held'):
         _end_sleep(self)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='')
+def ReleaseSuspend(self):
+    self.hold_suspend = False
+    held, self.held_verbs = self.held_verbs, []
+    for proceed in held:
+        proceed()
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='b', out_signature='')
+def EmitPrepareForSleep(self, start):
+    self.log(f'PrepareForSleep({bool(start)}) on request: no sleep, nothing counted')
+    _set_preparing(self, bool(start))
 
 
 @dbus.service.method(MOCK_IFACE, in_signature='', out_signature='a(sddb)')
