@@ -112,11 +112,11 @@ static int property_get_pending(
                 uint64_t wake = p->wake_realtime_usec;
 
                 if (wake == 0 && p->suspend_realtime_usec > 0)
-                        wake = p->suspend_realtime_usec + p->duration_sec * USEC_PER_SEC;
+                        wake = usec_add(p->suspend_realtime_usec, usec_from_sec(p->duration_sec));
                 return sd_bus_message_append(reply, "t", wake);
         }
         if (streq(property, "PendingDurationUSec")) {
-                uint64_t d = p->duration_sec * USEC_PER_SEC;
+                uint64_t d = usec_from_sec(p->duration_sec);
 
                 /* a wake time asks for what lies between suspend and wake */
                 if (d == 0 && p->wake_realtime_usec > p->suspend_realtime_usec && p->suspend_realtime_usec > 0)

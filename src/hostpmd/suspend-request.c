@@ -65,7 +65,7 @@ static EventRequest event_request(const SuspendRequest *r) {
                 .target = sleep_target_to_string(r->plan.target),  /* NULL while unknown */
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
-                .asked_usec = r->plan.duration_sec * USEC_PER_SEC,
+                .asked_usec = usec_from_sec(r->plan.duration_sec),
         };
 }
 
@@ -147,6 +147,16 @@ static void schedule_act(SuspendRequest *r) {
         HelperRequest helper;
         int k;
 
+        /* The timer starts counting when it is made, which is now: an
+         * authorization that took its time may have left a wake time too
+         * close, and the minimum is the difference between a host that
+         * wakes and one that does not. */
+        k = suspend_plan_retime(&m->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
+        if (k < 0) {
+                request_fail(r, &error, false);
+                return;
+        }
+
         if (r->plan.flags & HOSTPM_FLAG_DRY_RUN) {
                 /* validated and authorized, nothing scheduled: no id */
                 (void) sd_bus_reply_method_return(r->message, "stt", "", r->plan.suspend_realtime_usec,
@@ -167,14 +177,13 @@ static void schedule_act(SuspendRequest *r) {
                 .target = r->plan.target,
                 .duration_sec = r->plan.duration_sec,
                 .wake_realtime_usec = r->plan.wake_realtime_usec,
+                .min_seconds = suspend_plan_min_seconds(&m->config),
                 .ignore_inhibitors = r->plan.flags & HOSTPM_FLAG_IGNORE_INHIBITORS,
                 .rtc_device = m->config.rtc_device,
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
         };
 
-        /* The plan's times are taken now: the timer starts counting now. */
-        r->plan.suspend_realtime_usec = clock_now_usec(CLOCK_REALTIME) + r->plan.delay_usec;
         k = schedule_start(m->bus, &r->plan, &helper, &error);
         manager_forget_pending(m);
         if (k < 0) {
@@ -299,7 +308,7 @@ static void request_authorize(SuspendRequest *r) {
         else
                 action = HOSTPM_ACTION_SUSPEND;
 
-        format_duration(duration, sizeof duration, r->plan.duration_sec * USEC_PER_SEC);
+        format_duration(duration, sizeof duration, usec_from_sec(r->plan.duration_sec));
         const char *details[] = {
                 "target", r->kind == REQUEST_SCHEDULE ? sleep_target_to_string(r->plan.target) : "",
                 "duration", r->kind == REQUEST_SCHEDULE ? duration : "",
@@ -461,7 +470,7 @@ int method_cancel_suspend(sd_bus_message *message, void *userdata, sd_bus_error 
                                   "Too late to cancel request %s: the suspend has started; the RTC alarm "
                                   "will wake the host.", p->id ? p->id : "?");
                 return refuse_early(message, error, sleep_target_to_string(p->target),
-                                    p->duration_sec * USEC_PER_SEC);
+                                    usec_from_sec(p->duration_sec));
         }
 
         k = request_new(m, message, REQUEST_CANCEL, &r);

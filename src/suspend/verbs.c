@@ -82,7 +82,7 @@ static void print_capabilities_table(const Capabilities *c) {
                 printf("\n");
         }
         char buf[DURATION_MAX_STRING];
-        printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, c->rtc.max_seconds * USEC_PER_SEC));
+        printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, usec_from_sec(c->rtc.max_seconds)));
 }
 
 int verb_capabilities(sd_bus *bus, OutputFormat output) {
