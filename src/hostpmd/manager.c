@@ -225,6 +225,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_RESULT("s", id),
                                 method_cancel_suspend,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelSuspendById",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("s", id),
+                                method_cancel_suspend_by_id,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("SuspendScheduled",
                                 SD_BUS_ARGS("s", id, "s", target, "t", suspend_usec, "t", wake_usec),
