@@ -254,7 +254,7 @@ static int resolve_seconds(Context *c) {
                 if (r < 0)
                         return fail(c, "the wake time %" PRIu64 " is more than %" PRIu64 " s ahead",
                                     c->args.wake_at, SLEEP_SECONDS_MAX);
-                c->request.asked_usec = c->outcome.asked_usec = c->args.seconds * USEC_PER_SEC;
+                c->request.asked_usec = c->outcome.asked_usec = usec_from_sec(c->args.seconds);
         }
         /* hostpmd checked MinimumDuration= when the request came; a timer
          * that fired late can leave less. An alarm that passes before the
