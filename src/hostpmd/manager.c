@@ -114,11 +114,11 @@ static int property_get_pending(
                 uint64_t wake = p->wake_realtime_usec;
 
                 if (wake == 0 && p->suspend_realtime_usec > 0)
-                        wake = p->suspend_realtime_usec + p->duration_sec * USEC_PER_SEC;
+                        wake = usec_add(p->suspend_realtime_usec, usec_from_sec(p->duration_sec));
                 return sd_bus_message_append(reply, "t", wake);
         }
         if (streq(property, "PendingDurationUSec")) {
-                uint64_t d = p->duration_sec * USEC_PER_SEC;
+                uint64_t d = usec_from_sec(p->duration_sec);
 
                 /* a wake time asks for what lies between suspend and wake */
                 if (d == 0 && p->wake_realtime_usec > p->suspend_realtime_usec && p->suspend_realtime_usec > 0)
@@ -226,6 +226,11 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", id),
                                 method_cancel_suspend,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CancelSuspendById",
+                                SD_BUS_ARGS("s", id),
+                                SD_BUS_RESULT("s", id),
+                                method_cancel_suspend_by_id,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("SuspendScheduled",

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "capabilities.h"
+#include "log-limit.h"
 #include "schedule.h"
 
 typedef struct BusNameOwner BusNameOwner;
@@ -26,6 +27,7 @@ typedef struct Manager {
         CapabilitiesWaiter *capabilities_waiters;
 
         SuspendRequest *requests;      /* between arrival and reply */
+        LogLimit log_limit;            /* what refused callers may make us journal, per UID */
 
         sd_event_source *idle_timer;
         uint64_t idle_timeout_usec;

@@ -49,7 +49,7 @@ const char *helper_path(void) {
 }
 
 char **helper_argv_new(const char *path, const HelperRequest *req) {
-        char **argv = calloc(10, sizeof(char *));
+        char **argv = calloc(11, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -60,6 +60,7 @@ char **helper_argv_new(const char *path, const HelperRequest *req) {
             (req->wake_realtime_usec > 0
                      ? asprintf(&argv[n++], "--wake-at=%" PRIu64, req->wake_realtime_usec / USEC_PER_SEC)
                      : asprintf(&argv[n++], "--seconds=%" PRIu64, req->duration_sec)) < 0 ||
+            (req->min_seconds > 0 && asprintf(&argv[n++], "--min-seconds=%" PRIu64, req->min_seconds) < 0) ||
             asprintf(&argv[n++], "--rtc-device=%s", req->rtc_device) < 0 ||
             asprintf(&argv[n++], "--requester-uid=%u", (unsigned) req->requester_uid) < 0 ||
             asprintf(&argv[n++], "--requester-pid=%d", (int) req->requester_pid) < 0 ||
@@ -222,7 +223,7 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
 
         if (asprintf(&description, "hostpm: suspend to %s for %s, requested by UID %u (PID %d), request %s",
                      sleep_target_to_string(plan->target),
-                     format_duration(dur, sizeof dur, plan->duration_sec * USEC_PER_SEC),
+                     format_duration(dur, sizeof dur, usec_from_sec(plan->duration_sec)),
                      (unsigned) req->requester_uid, (int) req->requester_pid, req->id) < 0)
                 return -ENOMEM;
 
@@ -317,16 +318,11 @@ static bool unit_has_job(sd_bus *bus, const char *path) {
         return job_id != 0;
 }
 
-static int read_exec_start(sd_bus *bus, const char *path, Pending *p, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+int pending_parse_exec_start(sd_bus_message *reply, Pending *p) {
         _cleanup_(strv_freep) char **argv = NULL;
         const char *binary;
         int r;
 
-        r = sd_bus_get_property(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Service",
-                                "ExecStart", error, &reply, "a(sasbttttuii)");
-        if (r < 0)
-                return r;
         r = sd_bus_message_enter_container(reply, 'a', "(sasbttttuii)");
         if (r < 0)
                 return r;
@@ -340,6 +336,17 @@ static int read_exec_start(sd_bus *bus, const char *path, Pending *p, sd_bus_err
         if (r < 0)
                 return r;
         return helper_argv_parse(argv, p);
+}
+
+static int read_exec_start(sd_bus *bus, const char *path, Pending *p, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_get_property(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Service",
+                                "ExecStart", error, &reply, "a(sasbttttuii)");
+        if (r < 0)
+                return r;
+        return pending_parse_exec_start(reply, p);
 }
 
 int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {

@@ -42,6 +42,7 @@ typedef struct HelperRequest {
         SleepTarget target;
         uint64_t duration_sec;
         uint64_t wake_realtime_usec;
+        uint64_t min_seconds;           /* MinimumDuration=, checked again by the helper; 0: not passed */
         bool ignore_inhibitors;
         const char *rtc_device;
         uid_t requester_uid;
@@ -51,6 +52,9 @@ typedef struct HelperRequest {
 char **helper_argv_new(const char *helper_path, const HelperRequest *req);
 /* Reads back what helper_argv_new() wrote into *p; -EBADMSG if foreign. */
 int helper_argv_parse(char **argv, Pending *p);
+/* The service's ExecStart property (a(sasbttttuii), the reply positioned
+ * at it) read back with helper_argv_parse(). */
+int pending_parse_exec_start(sd_bus_message *reply, Pending *p);
 
 const char *helper_path(void);
 

@@ -1,39 +1,27 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <systemd/sd-id128.h>
+/* ScheduleSuspend() and ScheduleSuspendUntil(), and what every request
+ * shares with CancelSuspend*() (cancel-request.c): admission, refusals
+ * and polkit.
+ *
+ * A caller who is not authorized gets cheap answers: strings too long are
+ * refused before anything is formatted, a UID has at most
+ * REQUESTS_PER_UID_MAX calls in flight (REQUESTS_MAX in all), the checks
+ * before polkit never wait for PID 1 (pending-check.c), and what its
+ * refusals put in the journal is bounded per UID (log-limit.h). */
+
+#include <inttypes.h>
+#include <stdarg.h>
 #include <time.h>
 
 #include "bus-names.h"
-#include "host-capabilities.h"
-#include "journal-event.h"
 #include "log.h"
 #include "manager.h"
-#include "polkit.h"
-#include "suspend-plan.h"
+#include "suspend-request-internal.h"
 #include "suspend-request.h"
 #include "timespan.h"
 
-typedef enum RequestKind {
-        REQUEST_SCHEDULE,
-        REQUEST_CANCEL,
-} RequestKind;
-
-/* One call between its arrival and its reply. */
-struct SuspendRequest {
-        Manager *manager;
-        sd_bus_message *message;
-        RequestKind kind;
-        SuspendPlan plan;
-        uid_t uid;
-        pid_t pid;
-        char id[SD_ID128_STRING_MAX];
-        CapabilitiesWaiter *capabilities_waiter;
-        PolkitCheck *polkit;
-        bool inhibitor_override_authorized;
-        SuspendRequest *next, *prev;
-};
-
-static SuspendRequest *request_free(SuspendRequest *r) {
+SuspendRequest *request_free(SuspendRequest *r) {
         Manager *m;
 
         if (!r)
@@ -47,6 +35,7 @@ static SuspendRequest *request_free(SuspendRequest *r) {
                 r->next->prev = r->prev;
         if (r->capabilities_waiter)
                 host_capabilities_withdraw(m, r->capabilities_waiter);
+        pending_check_free(r->pending_check);
         polkit_check_free(r->polkit);
         sd_bus_message_unref(r->message);
         free(r);
@@ -59,31 +48,56 @@ void suspend_requests_free_all(Manager *m) {
                 request_free(m->requests);
 }
 
-static EventRequest event_request(const SuspendRequest *r) {
+EventRequest event_request(const SuspendRequest *r) {
         return (EventRequest) {
                 .id = r->id[0] ? r->id : NULL,
                 .target = sleep_target_to_string(r->plan.target),  /* NULL while unknown */
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
-                .asked_usec = r->plan.duration_sec * USEC_PER_SEC,
+                .asked_usec = usec_from_sec(r->plan.duration_sec),
         };
 }
 
-/* Answers the call with an error, leaves the refusal in the journal, and
- * ends the request. */
-static void request_fail(SuspendRequest *r, const sd_bus_error *error, bool denied) {
-        EventRequest ev = event_request(r);
+/* Journals a refusal or denial; for a caller who is not authorized only
+ * within its UID's budget, saying once when entries start being dropped
+ * and how many were when they pass again. */
+static void journal_refusal(Manager *m, const EventRequest *ev, const char *why, bool denied, bool authorized) {
+        uint64_t dropped = 0;
+
+        if (!authorized && ev->requester_uid != 0)
+                switch (log_limit_check(&m->log_limit, ev->requester_uid, clock_now_usec(CLOCK_MONOTONIC),
+                                        &dropped)) {
+                case LOG_LIMIT_DROP_FIRST:
+                        log_notice("UID %u made more than %u refused calls in a short time: the journal "
+                                   "entries of its refusals are dropped until its budget refills (one per "
+                                   "%u s); the calls are still answered.",
+                                   (unsigned) ev->requester_uid, LOG_LIMIT_BURST,
+                                   (unsigned) (LOG_LIMIT_INTERVAL_USEC / USEC_PER_SEC));
+                        return;
+                case LOG_LIMIT_DROP:
+                        return;
+                case LOG_LIMIT_PASS:
+                        if (dropped > 0)
+                                log_notice("Dropped the journal entries of %" PRIu64 " refused calls of UID %u "
+                                           "(rate limit).", dropped, (unsigned) ev->requester_uid);
+                        break;
+                }
 
         if (denied)
-                journal_event_denied(&ev, error->message);
+                journal_event_denied(ev, why);
         else
-                journal_event_refused(&ev, error->message);
+                journal_event_refused(ev, why);
+}
+
+void request_fail(SuspendRequest *r, const sd_bus_error *error, bool denied) {
+        EventRequest ev = event_request(r);
+
+        journal_refusal(r->manager, &ev, error->message, denied, r->authorized);
         (void) sd_bus_reply_method_error(r->message, error);
         request_free(r);
 }
 
-static void request_failf(SuspendRequest *r, const char *name, const char *format, ...) _printf_(3, 4);
-static void request_failf(SuspendRequest *r, const char *name, const char *format, ...) {
+void request_failf(SuspendRequest *r, const char *name, const char *format, ...) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *message = NULL;
         va_list ap;
@@ -96,24 +110,77 @@ static void request_failf(SuspendRequest *r, const char *name, const char *forma
         request_fail(r, &error, false);
 }
 
-static int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRequest **ret) {
+static void caller_creds(sd_bus_message *message, uid_t *ret_uid, pid_t *ret_pid) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+
+        *ret_uid = (uid_t) -1;
+        *ret_pid = 0;
+        if (sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds) >= 0) {
+                (void) sd_bus_creds_get_euid(creds, ret_uid);
+                (void) sd_bus_creds_get_pid(creds, ret_pid);
+        }
+}
+
+int refuse_early(Manager *m, sd_bus_message *message, const sd_bus_error *error, const char *target,
+                 uint64_t asked_usec) {
+        EventRequest ev = {
+                /* the caller's own string, if it is short enough to be a target at all */
+                .target = target && strnlen(target, SUSPEND_TARGET_MAX + 1) <= SUSPEND_TARGET_MAX ? target : NULL,
+                .asked_usec = asked_usec,
+        };
+
+        caller_creds(message, &ev.requester_uid, &ev.requester_pid);
+        journal_refusal(m, &ev, error->message, /* denied= */ false, /* authorized= */ ev.requester_uid == 0);
+        return -sd_bus_error_get_errno(error);
+}
+
+int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRequest **ret, sd_bus_error *error) {
+        unsigned mine = 0, all = 0;
         SuspendRequest *r;
+        uid_t uid;
+        pid_t pid;
         int k;
+
+        caller_creds(message, &uid, &pid);
+        if (uid != 0) {
+                for (SuspendRequest *i = m->requests; i; i = i->next)
+                        if (i->uid != 0) {
+                                all++;
+                                mine += i->uid == uid;
+                        }
+                if (mine >= REQUESTS_PER_UID_MAX || all >= REQUESTS_MAX) {
+                        sd_bus_error_setf(error, HOSTPM_ERROR_TOO_MANY_REQUESTS,
+                                          "Too many calls waiting for an answer (%u of UID %u, at most %u; %u in "
+                                          "all, at most %u); try again once they are answered.",
+                                          mine, (unsigned) uid, REQUESTS_PER_UID_MAX, all, REQUESTS_MAX);
+                        return refuse_early(m, message, error, NULL, 0);
+                }
+        }
 
         r = calloc(1, sizeof *r);
         if (!r)
                 return -ENOMEM;
-        r->manager = m;
-        r->kind = kind;
-        r->plan.target = _SLEEP_TARGET_INVALID;
-        r->message = sd_bus_message_ref(message);
-        r->uid = (uid_t) -1;
+        *r = (SuspendRequest) {
+                .manager = m,
+                .kind = kind,
+                .plan.target = _SLEEP_TARGET_INVALID,
+                .message = sd_bus_message_ref(message),
+                .uid = uid,
+                .pid = pid,
+                .pending_requester_uid = (uid_t) -1,
+        };
+        if (kind == REQUEST_SCHEDULE) {
+                sd_id128_t id;
 
-        k = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
-        if (k >= 0) {
-                (void) sd_bus_creds_get_euid(creds, &r->uid);
-                (void) sd_bus_creds_get_pid(creds, &r->pid);
+                /* made now, so polkit can be told which request it decides */
+                k = sd_id128_randomize(&id);
+                if (k < 0) {
+                        sd_bus_message_unref(r->message);
+                        free(r);
+                        return sd_bus_error_set_errnof(error, k, "Failed to generate a request id: %s",
+                                                       STRERROR(k));
+                }
+                sd_id128_to_string(id, r->new_id);
         }
 
         r->next = m->requests;
@@ -124,16 +191,22 @@ static int request_new(Manager *m, sd_bus_message *message, RequestKind kind, Su
         return 0;
 }
 
+static const char *target_name(SleepTarget t) {
+        const char *s = sleep_target_to_string(t);
+
+        return s ? s : "?";
+}
+
 static const char *busy_message(const Pending *p, char *buf, size_t l) {
         char at[WALL_TIME_MAX_STRING];
 
         if (p->state == PENDING_SUSPENDING)
                 snprintf(buf, l, "A suspend is already in progress as request %s (to %s); wait for the host to resume.",
-                         p->id ? p->id : "?", sleep_target_to_string(p->target));
+                         p->id ? p->id : "?", target_name(p->target));
         else
                 snprintf(buf, l, "A suspend is already pending as request %s (to %s, at %s); cancel it first "
                          "(hostpm-suspend --cancel).",
-                         p->id ? p->id : "?", sleep_target_to_string(p->target),
+                         p->id ? p->id : "?", target_name(p->target),
                          format_wall_time(at, sizeof at, p->suspend_realtime_usec) ? at : "soon");
         return buf;
 }
@@ -143,22 +216,17 @@ static void schedule_act(SuspendRequest *r) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         Manager *m = r->manager;
         EventRequest ev;
-        sd_id128_t id;
         HelperRequest helper;
         int k;
 
-        if (r->plan.wake_realtime_usec > 0) {
-                /* logind and polkit took their time, and the suspend moved
-                 * with it while the wake time did not: the sleep must still
-                 * be long enough that the alarm cannot pass before the host
-                 * is asleep. */
-                k = suspend_plan_for_wake_time(&m->config, sleep_target_to_string(r->plan.target),
-                                               r->plan.wake_realtime_usec, r->plan.delay_usec, r->plan.flags,
-                                               clock_now_usec(CLOCK_REALTIME), &r->plan, &error);
-                if (k < 0) {
-                        request_fail(r, &error, false);
-                        return;
-                }
+        /* The timer starts counting when it is made, which is now: an
+         * authorization that took its time may have left a wake time too
+         * close, and the minimum is the difference between a host that
+         * wakes and one that does not. */
+        k = suspend_plan_retime(&m->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
+        if (k < 0) {
+                request_fail(r, &error, false);
+                return;
         }
 
         if (r->plan.flags & HOSTPM_FLAG_DRY_RUN) {
@@ -169,26 +237,19 @@ static void schedule_act(SuspendRequest *r) {
                 return;
         }
 
-        k = sd_id128_randomize(&id);
-        if (k < 0) {
-                request_failf(r, SD_BUS_ERROR_FAILED, "Failed to generate a request id: %s", STRERROR(k));
-                return;
-        }
-        sd_id128_to_string(id, r->id);
-
+        memcpy(r->id, r->new_id, sizeof r->id);
         helper = (HelperRequest) {
                 .id = r->id,
                 .target = r->plan.target,
                 .duration_sec = r->plan.duration_sec,
                 .wake_realtime_usec = r->plan.wake_realtime_usec,
+                .min_seconds = suspend_plan_min_seconds(&m->config),
                 .ignore_inhibitors = r->plan.flags & HOSTPM_FLAG_IGNORE_INHIBITORS,
                 .rtc_device = m->config.rtc_device,
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
         };
 
-        /* The plan's times are taken now: the timer starts counting now. */
-        r->plan.suspend_realtime_usec = clock_now_usec(CLOCK_REALTIME) + r->plan.delay_usec;
         k = schedule_start(m->bus, &r->plan, &helper, &error);
         manager_forget_pending(m);
         if (k < 0) {
@@ -224,60 +285,6 @@ static void schedule_act(SuspendRequest *r) {
         request_free(r);
 }
 
-static void cancel_act(SuspendRequest *r) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Manager *m = r->manager;
-        const Pending *p = NULL;
-        EventRequest ev;
-        int k;
-
-        /* Ask again: the timer may have fired while polkit thought. */
-        manager_forget_pending(m);
-        k = manager_get_pending(m, &p, &error);
-        if (k < 0) {
-                request_failf(r, SD_BUS_ERROR_FAILED, "Failed to read the pending suspend from systemd: %s",
-                              error.message ? error.message : STRERROR(k));
-                return;
-        }
-        if (k == 0) {
-                request_failf(r, HOSTPM_ERROR_NOTHING_PENDING, "No suspend is pending; nothing to cancel.");
-                return;
-        }
-        snprintf(r->id, sizeof r->id, "%s", p->id ? p->id : "");
-        r->plan.target = p->target;
-        r->plan.duration_sec = p->duration_sec;
-        if (p->state == PENDING_SUSPENDING) {
-                request_failf(r, HOSTPM_ERROR_TOO_LATE,
-                              "Too late to cancel request %s: the suspend has started; the RTC alarm will wake "
-                              "the host.", r->id);
-                return;
-        }
-
-        k = schedule_stop_timer(m->bus, &error);
-        manager_forget_pending(m);
-        if (k < 0) {
-                request_failf(r, SD_BUS_ERROR_FAILED, "Failed to stop %s: %s", SCHEDULE_TIMER_UNIT,
-                              error.message ? error.message : STRERROR(k));
-                return;
-        }
-        /* The timer may have elapsed between our look and the stop; the
-         * helper then owns the suspend and is never stopped by us. */
-        if (manager_get_pending(m, &p, NULL) > 0 && p->state == PENDING_SUSPENDING) {
-                request_failf(r, HOSTPM_ERROR_TOO_LATE,
-                              "Too late to cancel request %s: the timer fired while cancelling; the RTC alarm "
-                              "will wake the host.", r->id);
-                return;
-        }
-
-        ev = event_request(r);
-        journal_event_cancelled(&ev, "cancelled by request");
-        (void) sd_bus_reply_method_return(r->message, "s", r->id);
-        (void) manager_emit_cancelled(m, r->id);
-        request_free(r);
-}
-
-static void request_authorize(SuspendRequest *r);
-
 static void polkit_done(int k, sd_bus_error *error, void *userdata) {
         SuspendRequest *r = userdata;
 
@@ -293,6 +300,7 @@ static void polkit_done(int k, sd_bus_error *error, void *userdata) {
                 request_authorize(r);
                 return;
         }
+        r->authorized = true;
         if (r->kind == REQUEST_SCHEDULE)
                 schedule_act(r);
         else
@@ -300,10 +308,13 @@ static void polkit_done(int k, sd_bus_error *error, void *userdata) {
 }
 
 /* Polkit comes after every check that needs no password, so nobody is
- * asked to authenticate for a request that would be refused anyway. */
-static void request_authorize(SuspendRequest *r) {
+ * asked to authenticate for a request that would be refused anyway. The
+ * details say which request is decided, so rules can decide on them
+ * (documented in org.hostpm1(5)). */
+void request_authorize(SuspendRequest *r) {
+        char duration[DURATION_MAX_STRING], duration_usec[32], wake_usec[32], requester_uid[16];
         const char *action;
-        char duration[DURATION_MAX_STRING];
+        uint64_t d, wake;
         int k;
 
         if (r->kind == REQUEST_CANCEL)
@@ -313,10 +324,27 @@ static void request_authorize(SuspendRequest *r) {
         else
                 action = HOSTPM_ACTION_SUSPEND;
 
-        format_duration(duration, sizeof duration, r->plan.duration_sec * USEC_PER_SEC);
+        if (r->kind == REQUEST_SCHEDULE) {
+                d = r->plan.wake_realtime_usec > 0 ? r->plan.wake_realtime_usec - r->plan.suspend_realtime_usec
+                                                   : usec_from_sec(r->plan.duration_sec);
+                wake = suspend_plan_wake_usec(&r->plan);
+        } else {
+                d = usec_from_sec(r->plan.duration_sec);
+                wake = r->pending_wake_usec;
+        }
+        format_duration(duration, sizeof duration, d);
+        snprintf(duration_usec, sizeof duration_usec, "%" PRIu64, d);
+        snprintf(wake_usec, sizeof wake_usec, "%" PRIu64, wake);
+        snprintf(requester_uid, sizeof requester_uid, "%" PRIu32,
+                 (uint32_t) (r->kind == REQUEST_SCHEDULE ? r->uid : r->pending_requester_uid));
+
         const char *details[] = {
-                "target", r->kind == REQUEST_SCHEDULE ? sleep_target_to_string(r->plan.target) : "",
-                "duration", r->kind == REQUEST_SCHEDULE ? duration : "",
+                "request_id", r->kind == REQUEST_SCHEDULE ? r->new_id : r->id,
+                "target", r->plan.target >= 0 ? target_name(r->plan.target) : "",
+                "duration", duration,
+                "duration_usec", duration_usec,
+                "wake_usec", wake_usec,
+                "requester_uid", requester_uid,
                 NULL,
         };
 
@@ -367,53 +395,44 @@ static void schedule_capabilities_ready(Manager *m, const Capabilities *c, void 
         request_authorize(r);
 }
 
-static int schedule_common(sd_bus_message *message, Manager *m, const SuspendPlan *plan) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        SuspendRequest *r;
-        const Pending *p = NULL;
-        int k;
+/* Busy is known without asking anyone for a password; the fixed unit
+ * name still guards the race between two callers that both got past it. */
+static void schedule_pending_checked(int k, const Pending *p, const sd_bus_error *error, void *userdata) {
+        SuspendRequest *r = userdata;
+        Manager *m = r->manager;
 
-        k = request_new(m, message, REQUEST_SCHEDULE, &r);
-        if (k < 0)
-                return k;
-        r->plan = *plan;
-
-        /* Busy is known without asking anyone; the fixed unit name still
-         * guards the race between two callers that both got this far. */
-        k = manager_get_pending(m, &p, &error);
+        r->pending_check = pending_check_free(r->pending_check);
         if (k < 0) {
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask systemd what is pending: %s",
-                              error.message ? error.message : STRERROR(k));
-                return 1;
+                              error && error->message ? error->message : STRERROR(k));
+                return;
         }
         if (k > 0) {
                 char buf[512];
 
                 request_failf(r, HOSTPM_ERROR_BUSY, "%s", busy_message(p, buf, sizeof buf));
-                return 1;
+                return;
         }
 
         k = host_capabilities_wait(m, schedule_capabilities_ready, r, NULL, &r->capabilities_waiter);
-        if (k < 0) {
+        if (k < 0)
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask logind for the host's capabilities: %s",
                               STRERROR(k));
-                return 1;
-        }
-        return 1;
 }
 
-/* Refusals before a request exists (bad arguments, nothing to cancel) are
- * journaled too, naming the caller and what was asked. */
-static int refuse_early(sd_bus_message *message, const sd_bus_error *error, const char *target, uint64_t asked_usec) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        EventRequest ev = { .target = target, .asked_usec = asked_usec, .requester_uid = (uid_t) -1 };
+static int schedule_common(sd_bus_message *message, Manager *m, const SuspendPlan *plan, sd_bus_error *error) {
+        SuspendRequest *r;
+        int k;
 
-        if (sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds) >= 0) {
-                (void) sd_bus_creds_get_euid(creds, &ev.requester_uid);
-                (void) sd_bus_creds_get_pid(creds, &ev.requester_pid);
-        }
-        journal_event_refused(&ev, error->message);
-        return -sd_bus_error_get_errno(error);
+        k = request_new(m, message, REQUEST_SCHEDULE, &r, error);
+        if (k < 0)
+                return k;
+        r->plan = *plan;
+
+        k = pending_check_async(m->bus, schedule_pending_checked, r, &r->pending_check);
+        if (k < 0)
+                request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask systemd what is pending: %s", STRERROR(k));
+        return 1;
 }
 
 int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -431,9 +450,9 @@ int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_erro
         k = suspend_plan_for_duration(&m->config, target, duration_usec, delay_usec, flags,
                                       clock_now_usec(CLOCK_REALTIME), &plan, error);
         if (k < 0)
-                return refuse_early(message, error, target, duration_usec);
+                return refuse_early(m, message, error, target, duration_usec);
 
-        return schedule_common(message, m, &plan);
+        return schedule_common(message, m, &plan, error);
 }
 
 int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -451,36 +470,7 @@ int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bu
         now = clock_now_usec(CLOCK_REALTIME);
         k = suspend_plan_for_wake_time(&m->config, target, wake_usec, delay_usec, flags, now, &plan, error);
         if (k < 0)
-                return refuse_early(message, error, target, wake_usec > now ? wake_usec - now : 0);
+                return refuse_early(m, message, error, target, wake_usec > now ? wake_usec - now : 0);
 
-        return schedule_common(message, m, &plan);
-}
-
-int method_cancel_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        SuspendRequest *r;
-        const Pending *p = NULL;
-        int k;
-
-        manager_touch(m);
-        k = manager_get_pending(m, &p, error);
-        if (k < 0)
-                return k;
-        if (k == 0) {
-                sd_bus_error_set(error, HOSTPM_ERROR_NOTHING_PENDING, "No suspend is pending; nothing to cancel.");
-                return refuse_early(message, error, NULL, 0);
-        }
-        if (p->state == PENDING_SUSPENDING) {
-                sd_bus_error_setf(error, HOSTPM_ERROR_TOO_LATE,
-                                  "Too late to cancel request %s: the suspend has started; the RTC alarm "
-                                  "will wake the host.", p->id ? p->id : "?");
-                return refuse_early(message, error, sleep_target_to_string(p->target),
-                                    p->duration_sec * USEC_PER_SEC);
-        }
-
-        k = request_new(m, message, REQUEST_CANCEL, &r);
-        if (k < 0)
-                return k;
-        request_authorize(r);
-        return 1;
+        return schedule_common(message, m, &plan, error);
 }

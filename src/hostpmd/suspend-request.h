@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* ScheduleSuspend(), ScheduleSuspendUntil() and CancelSuspend(): each call
- * is checked (arguments, then the host's capabilities, then polkit) before
- * anything is done, and answered only once systemd holds the result. */
+/* ScheduleSuspend(), ScheduleSuspendUntil(), CancelSuspend() and
+ * CancelSuspendById(): each call is checked (arguments, the caller's share,
+ * what is pending, the host's capabilities, then polkit) before anything
+ * is done, and answered only once systemd holds the result. */
 
 #include <systemd/sd-bus.h>
 
@@ -13,6 +14,7 @@ typedef struct SuspendRequest SuspendRequest;
 int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bus_error *error);
 int method_cancel_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error);
+int method_cancel_suspend_by_id(sd_bus_message *message, void *userdata, sd_bus_error *error);
 
 /* hostpmd exiting: drop every call still in flight. */
 void suspend_requests_free_all(Manager *m);

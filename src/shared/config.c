@@ -235,6 +235,9 @@ static int parse_maximum_duration(ConfigParser *p, const char *key, const char *
         r = parse_duration_value(p, key, value, "23h, 7d", &usec);
         if (r < 0)
                 return r;
+        if (usec > CONFIG_MAXIMUM_DURATION_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value,
+                                    "too long; expected at most 366d, the longest sleep hostpm-sleep accepts");
 
         p->config.maximum_duration_usec = usec;
         return set_origin(p, &p->maximum, key, value);

@@ -25,6 +25,10 @@ typedef struct Config {
 #define CONFIG_DELAY_MIN_USEC            USEC_PER_SEC
 #define CONFIG_DELAY_MAX_USEC            (3600 * USEC_PER_SEC)
 #define CONFIG_MINIMUM_DURATION_MIN_USEC USEC_PER_SEC
+/* The longest sleep hostpm handles anywhere: hostpm-sleep refuses a longer
+ * --seconds= (SLEEP_SECONDS_MAX), so MaximumDuration= may not promise more.
+ * Far beyond any RTC; it also keeps every microsecond sum far from 2^64. */
+#define CONFIG_MAXIMUM_DURATION_MAX_USEC (UINT64_C(366) * 24 * 3600 * USEC_PER_SEC)
 
 /* Fills *c with the defaults (rtc_device is allocated, NULL only when out
  * of memory); config_done() frees it again. */

@@ -18,6 +18,15 @@ static int check_common(
 
         char buf[DURATION_MAX_STRING];
         SleepTarget t;
+        size_t n;
+
+        /* Before the target is put in any message or journal entry: the
+         * caller's string is up to the bus's message limit (32 MiB). */
+        n = strnlen(target, SUSPEND_TARGET_MAX + 1);
+        if (n > SUSPEND_TARGET_MAX)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_INVALID_TARGET,
+                                         "The sleep target is longer than %i bytes; expected one of: %s.",
+                                         SUSPEND_TARGET_MAX, sleep_target_list());
 
         t = sleep_target_from_string(target);
         if (t < 0)
@@ -48,7 +57,7 @@ static int check_common(
                 .target = t,
                 .flags = flags,
                 .delay_usec = delay_usec,
-                .suspend_realtime_usec = now_realtime_usec + delay_usec,
+                .suspend_realtime_usec = usec_add(now_realtime_usec, delay_usec),
         };
         return 0;
 }
@@ -96,6 +105,35 @@ int suspend_plan_for_duration(
         return 0;
 }
 
+/* The wake time's checks against the plan's suspend time; fills in the
+ * duration. retimed: the suspend time was taken anew after authorization,
+ * which the messages say. */
+static int check_wake_time(const Config *config, SuspendPlan *plan, bool retimed, sd_bus_error *error) {
+        char wake[WALL_TIME_MAX_STRING], at[WALL_TIME_MAX_STRING];
+        int r;
+
+        if (plan->wake_realtime_usec <= plan->suspend_realtime_usec) {
+                if (!format_wall_time(wake, sizeof wake, plan->wake_realtime_usec))
+                        snprintf(wake, sizeof wake, "@%" PRIu64, plan->wake_realtime_usec / USEC_PER_SEC);
+                if (!format_wall_time(at, sizeof at, plan->suspend_realtime_usec))
+                        snprintf(at, sizeof at, "@%" PRIu64, plan->suspend_realtime_usec / USEC_PER_SEC);
+                return sd_bus_error_setf(error, HOSTPM_ERROR_WAKE_TIME_IN_PAST,
+                                         "%sWake time %s is not after the suspend at %s; expected a time at "
+                                         "least MinimumDuration= after it.",
+                                         retimed ? "By the time the request was authorized: " : "", wake, at);
+        }
+
+        r = check_duration(config, plan->wake_realtime_usec - plan->suspend_realtime_usec,
+                           retimed ? "By the time the request was authorized, waking at that time means a sleep of"
+                                   : "Waking at that time means a sleep of",
+                           error);
+        if (r < 0)
+                return r;
+
+        plan->duration_sec = (plan->wake_realtime_usec - plan->suspend_realtime_usec) / USEC_PER_SEC;
+        return 0;
+}
+
 int suspend_plan_for_wake_time(
                 const Config *config,
                 const char *target,
@@ -106,7 +144,6 @@ int suspend_plan_for_wake_time(
                 SuspendPlan *ret,
                 sd_bus_error *error) {
 
-        char wake[64], at[64];
         SuspendPlan plan;
         int r;
 
@@ -114,20 +151,28 @@ int suspend_plan_for_wake_time(
         if (r < 0)
                 return r;
 
-        if (wake_realtime_usec <= plan.suspend_realtime_usec)
-                return sd_bus_error_setf(error, HOSTPM_ERROR_WAKE_TIME_IN_PAST,
-                                         "Wake time %s is not after the suspend at %s; expected a time at "
-                                         "least MinimumDuration= after it.",
-                                         format_wall_time(wake, sizeof wake, wake_realtime_usec),
-                                         format_wall_time(at, sizeof at, plan.suspend_realtime_usec));
-
-        r = check_duration(config, wake_realtime_usec - plan.suspend_realtime_usec,
-                           "Waking at that time means a sleep of", error);
+        /* The RTC, and the helper's --wake-at=, count whole seconds: the
+         * checks are about the second the alarm is really set for. */
+        plan.wake_realtime_usec = wake_realtime_usec - wake_realtime_usec % USEC_PER_SEC;
+        r = check_wake_time(config, &plan, /* retimed= */ false, error);
         if (r < 0)
                 return r;
 
-        plan.wake_realtime_usec = wake_realtime_usec;
-        plan.duration_sec = (wake_realtime_usec - plan.suspend_realtime_usec) / USEC_PER_SEC;
         *ret = plan;
+        return 0;
+}
+
+int suspend_plan_retime(const Config *config, SuspendPlan *plan, uint64_t now_realtime_usec, sd_bus_error *error) {
+        SuspendPlan p = *plan;
+        int r;
+
+        p.suspend_realtime_usec = usec_add(now_realtime_usec, p.delay_usec);
+        if (p.wake_realtime_usec > 0) {
+                /* An interactive authorization may have taken minutes. */
+                r = check_wake_time(config, &p, /* retimed= */ true, error);
+                if (r < 0)
+                        return r;
+        }
+        *plan = p;
         return 0;
 }

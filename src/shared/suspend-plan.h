@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "sleep-target.h"
+#include "timespan.h"
 
 /* Flags of ScheduleSuspend()/ScheduleSuspendUntil(). */
 #define HOSTPM_FLAG_IGNORE_INHIBITORS (UINT64_C(1) << 0)
@@ -21,6 +22,10 @@
  * leave, at most a day. */
 #define SUSPEND_DELAY_MIN_USEC (1 * USEC_PER_SEC)
 #define SUSPEND_DELAY_MAX_USEC (24 * 3600 * USEC_PER_SEC)
+
+/* The longest target name a caller may send; longer strings are refused
+ * before they reach any message or log ("suspend-then-hibernate" is 22). */
+#define SUSPEND_TARGET_MAX 32
 
 typedef struct SuspendPlan {
         SleepTarget target;
@@ -54,7 +59,23 @@ int suspend_plan_for_wake_time(
                 SuspendPlan *ret,
                 sd_bus_error *error);
 
+/* After authorization, which may have taken minutes: the plan's times
+ * taken anew at now_realtime_usec (the timer starts counting when it is
+ * made), and what time may have made untrue checked again. A wake time
+ * that no longer leaves MinimumDuration= between suspend and wake is
+ * refused as the first check would have (WakeTimeInPast,
+ * DurationOutOfRange); *plan changes only on success. */
+int suspend_plan_retime(const Config *config, SuspendPlan *plan, uint64_t now_realtime_usec, sd_bus_error *error);
+
 static inline uint64_t suspend_plan_wake_usec(const SuspendPlan *p) {
         return p->wake_realtime_usec > 0 ? p->wake_realtime_usec
-                                         : p->suspend_realtime_usec + p->duration_sec * USEC_PER_SEC;
+                                         : usec_add(p->suspend_realtime_usec, usec_from_sec(p->duration_sec));
+}
+
+/* MinimumDuration= as the helper's --min-seconds=, rounded to the nearest
+ * second as the helper rounds a wake time: what hostpmd accepted passes
+ * the helper's check when the timer fires on time, and fails it when the
+ * alarm would be set too late. */
+static inline uint64_t suspend_plan_min_seconds(const Config *config) {
+        return usec_add(config->minimum_duration_usec, USEC_PER_SEC / 2) / USEC_PER_SEC;
 }

@@ -16,6 +16,21 @@
 #define USEC_PER_DAY    (24 * USEC_PER_HOUR)
 #define USEC_PER_WEEK   (7 * USEC_PER_DAY)
 
+/* Saturating: a sum or a product too large for 64 bits is UINT64_MAX (as
+ * far off as can be said), never a wrapped, small time that would make a
+ * host wake at once. */
+static inline uint64_t usec_add(uint64_t a, uint64_t b) {
+        uint64_t r;
+
+        return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static inline uint64_t usec_from_sec(uint64_t sec) {
+        uint64_t r;
+
+        return __builtin_mul_overflow(sec, USEC_PER_SEC, &r) ? UINT64_MAX : r;
+}
+
 /* The clock's time in microseconds; 0 if it cannot be read. */
 uint64_t clock_now_usec(clockid_t clock);
 

@@ -279,15 +279,22 @@ static int step_subscribe(Context *c) {
 static int resolve_seconds(Context *c) {
         int r;
 
-        if (c->args.wake_at == 0)
-                return 0;
-        r = seconds_until(c->args.wake_at, clock_now_usec(CLOCK_REALTIME), &c->args.seconds);
-        if (r == -ETIME)
-                return fail(c, "the wake time %" PRIu64 " has passed", c->args.wake_at);
-        if (r < 0)
-                return fail(c, "the wake time %" PRIu64 " is more than %" PRIu64 " s ahead",
-                            c->args.wake_at, SLEEP_SECONDS_MAX);
-        c->request.asked_usec = c->outcome.asked_usec = c->args.seconds * USEC_PER_SEC;
+        if (c->args.wake_at > 0) {
+                r = seconds_until(c->args.wake_at, clock_now_usec(CLOCK_REALTIME), &c->args.seconds);
+                if (r == -ETIME)
+                        return fail(c, "the wake time %" PRIu64 " has passed", c->args.wake_at);
+                if (r < 0)
+                        return fail(c, "the wake time %" PRIu64 " is more than %" PRIu64 " s ahead",
+                                    c->args.wake_at, SLEEP_SECONDS_MAX);
+                c->request.asked_usec = c->outcome.asked_usec = usec_from_sec(c->args.seconds);
+        }
+        /* hostpmd checked MinimumDuration= when the request came; a timer
+         * that fired late can leave less. An alarm that passes before the
+         * host is asleep never wakes it. */
+        if (c->args.seconds < c->args.min_seconds)
+                return fail(c, "the wake alarm would be %" PRIu64 " s ahead, less than the minimum of %" PRIu64
+                            " s (MinimumDuration=); no alarm was set and nothing sleeps",
+                            c->args.seconds, c->args.min_seconds);
         return 0;
 }
 

@@ -45,7 +45,7 @@ bool sleep_id_valid(const char *id) {
 }
 
 static void help(void) {
-        printf("Usage: %s --target=TARGET --seconds=N|--wake-at=EPOCH --id=ID\n"
+        printf("Usage: %s --target=TARGET --seconds=N|--wake-at=EPOCH [--min-seconds=N] --id=ID\n"
                "       --requester-uid=UID --requester-pid=PID [--ignore-inhibitors] [--rtc-device=rtc0]\n"
                "\n"
                "Set the RTC wake alarm N seconds ahead, verify it, ask logind to sleep, wait\n"
@@ -54,6 +54,8 @@ static void help(void) {
                "  --target=TARGET       %s\n"
                "  --seconds=N           time asleep, 1 to %" PRIu64 "\n"
                "  --wake-at=EPOCH       or: wake at this time, seconds since the epoch\n"
+               "  --min-seconds=N       refuse an alarm less than N s ahead when it is set\n"
+               "                        (hostpmd's MinimumDuration=; default 1)\n"
                "  --id=ID               the request's id (letters, digits, - _ . : @)\n"
                "  --requester-uid=UID   who asked, for the record\n"
                "  --requester-pid=PID   who asked, for the record (0: unknown)\n"
@@ -71,6 +73,7 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                 ARG_TARGET,
                 ARG_SECONDS,
                 ARG_WAKE_AT,
+                ARG_MIN_SECONDS,
                 ARG_ID,
                 ARG_REQUESTER_UID,
                 ARG_REQUESTER_PID,
@@ -83,6 +86,7 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                 { "target",             required_argument, NULL, ARG_TARGET            },
                 { "seconds",            required_argument, NULL, ARG_SECONDS           },
                 { "wake-at",            required_argument, NULL, ARG_WAKE_AT           },
+                { "min-seconds",        required_argument, NULL, ARG_MIN_SECONDS       },
                 { "id",                 required_argument, NULL, ARG_ID                },
                 { "requester-uid",      required_argument, NULL, ARG_REQUESTER_UID     },
                 { "requester-pid",      required_argument, NULL, ARG_REQUESTER_PID     },
@@ -93,6 +97,7 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
         SleepArgs a = {
                 .target = _SLEEP_TARGET_INVALID,
                 .rtc_device = SLEEP_RTC_DEVICE_DEFAULT,
+                .min_seconds = 1,
         };
         bool have_uid = false, have_pid = false;
         uint64_t v;
@@ -129,6 +134,14 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                                 return -EINVAL;
                         }
                         a.wake_at = v;
+                        break;
+                case ARG_MIN_SECONDS:
+                        if (parse_whole_number(optarg, SLEEP_SECONDS_MAX, &v) < 0 || v == 0) {
+                                log_error("invalid --min-seconds '%s'; expected whole seconds from 1 to %" PRIu64,
+                                          optarg, SLEEP_SECONDS_MAX);
+                                return -EINVAL;
+                        }
+                        a.min_seconds = v;
                         break;
                 case ARG_ID:
                         if (!sleep_id_valid(optarg)) {

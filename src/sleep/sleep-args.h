@@ -9,11 +9,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "sleep-target.h"
 
-/* Beyond any RTC's reach; keeps the usec arithmetic far from overflow. The
- * RTC itself refuses what it cannot hold (EINVAL). */
-#define SLEEP_SECONDS_MAX UINT64_C(31622400)  /* 366 days */
+/* Beyond any RTC's reach (366 days); keeps the usec arithmetic far from
+ * overflow. The RTC itself refuses what it cannot hold (EINVAL). hostpmd's
+ * MaximumDuration= is bounded by the same figure. */
+#define SLEEP_SECONDS_MAX (CONFIG_MAXIMUM_DURATION_MAX_USEC / USEC_PER_SEC)
 #define SLEEP_ID_MAX 128
 #define SLEEP_RTC_DEVICE_DEFAULT "rtc0"
 
@@ -21,6 +23,8 @@ typedef struct SleepArgs {
         SleepTarget target;
         uint64_t seconds;        /* --seconds; 0 when --wake-at is given instead */
         uint64_t wake_at;        /* --wake-at, seconds since the epoch (CLOCK_REALTIME); 0 if not */
+        uint64_t min_seconds;    /* --min-seconds: no alarm nearer than this (default 1; optional, so a
+                                  * timer scheduled by an older hostpmd still runs) */
         const char *id;          /* points into argv */
         uid_t requester_uid;
         pid_t requester_pid;     /* 0: unknown */

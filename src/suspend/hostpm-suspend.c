@@ -38,13 +38,14 @@ static bool arg_wait = false;
 static bool arg_ignore_inhibitors = false;
 static bool arg_ask_password = true;
 static const char *arg_host = NULL;
+static const char *arg_cancel_id = NULL;
 
 static void help(void) {
         const char *n = program_invocation_short_name;
 
         printf("Usage: %s [OPTIONS] DURATION\n"
                "       %s [OPTIONS] --until=TIME\n"
-               "       %s --cancel | --status | --capabilities [--xml | --json]\n"
+               "       %s --cancel[=ID] | --status | --capabilities [--xml | --json]\n"
                "\n"
                "Suspend this host for a given time and let its RTC wake it up.\n"
                "\n"
@@ -60,7 +61,7 @@ static void help(void) {
                "     --dry-run            Check and authorize, but schedule nothing\n"
                "     --wait               Wait until the host is back; print the time asleep\n"
                "     --ignore-inhibitors  Suspend even if a program inhibits sleep (own polkit action)\n"
-               "     --cancel             Cancel the pending suspend\n"
+               "     --cancel[=ID]        Cancel the pending suspend (only if it is request ID)\n"
                "     --status             Show the pending suspend and the last outcome\n"
                "     --capabilities       Show what the host's power management can do\n"
                "     --xml                With --capabilities: libvirt-compatible XML\n"
@@ -74,9 +75,9 @@ static void help(void) {
                "  2  invalid command line\n"
                "  3  logind could not be asked what the host supports\n"
                "  4  not authorized\n"
-               "  5  busy: another suspend is pending\n"
+               "  5  busy: another suspend is pending, or too many calls are waiting\n"
                "  6  refused: unsupported target, duration or time out of range, no wake alarm\n"
-               "  7  nothing to cancel\n"
+               "  7  nothing to cancel (or request ID is not the one pending)\n"
                "  8  too late to cancel: the suspend has started\n"
                "  9  --wait: the suspend failed or the host did not resume as planned\n",
                n, n, n);
@@ -118,7 +119,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "dry-run",           no_argument,       NULL, ARG_DRY_RUN           },
                 { "wait",              no_argument,       NULL, ARG_WAIT              },
                 { "ignore-inhibitors", no_argument,       NULL, ARG_IGNORE_INHIBITORS },
-                { "cancel",            no_argument,       NULL, ARG_CANCEL            },
+                { "cancel",            optional_argument, NULL, ARG_CANCEL            },
                 { "status",            no_argument,       NULL, ARG_STATUS            },
                 { "capabilities",      no_argument,       NULL, ARG_CAPABILITIES      },
                 { "xml",               no_argument,       NULL, ARG_XML               },
@@ -162,6 +163,10 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_ignore_inhibitors = true;
                         break;
                 case ARG_CANCEL:
+                        if (optarg && (strlen(optarg) != 32 || strspn(optarg, "0123456789abcdef") != 32))
+                                return usage_error("invalid request id for --cancel; expected the 32 "
+                                                   "hexadecimal digits of a request (see --status)");
+                        arg_cancel_id = optarg;
                         arg_action = ACTION_CANCEL;
                         n_actions++;
                         break;
@@ -295,7 +300,7 @@ int main(int argc, char *argv[]) {
                 r = verb_status(bus, arg_output);
                 break;
         case ACTION_CANCEL:
-                r = verb_cancel(bus, arg_output);
+                r = verb_cancel(bus, arg_cancel_id, arg_output);
                 break;
         case ACTION_SCHEDULE: {
                 ScheduleArgs a = {

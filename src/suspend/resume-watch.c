@@ -5,6 +5,7 @@
 
 #include "bus-name-owner.h"
 #include "bus-names.h"
+#include "escape.h"
 #include "json-util.h"
 #include "log.h"
 #include "resume-watch.h"
@@ -218,8 +219,15 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                        w->woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm",
                        window[0] ? "; suspend to resume took " : "", window);
         }
-        else
-                printf("Request %s %s%s%s.\n", id, w->result, isempty(w->error) ? "" : ": ", w->error);
+        else {
+                /* the helper's words may quote an inhibitor's who and why: other users' text */
+                _cleanup_free_ char *shown_id = escape_untrusted(id), *result = escape_untrusted(w->result),
+                                    *error = escape_untrusted(w->error);
+
+                if (!shown_id || !result || !error)
+                        return log_oom(), EXIT_FAILED;
+                printf("Request %s %s%s%s.\n", shown_id, result, isempty(error) ? "" : ": ", error);
+        }
 
         return streq(w->result, "resumed") && w->woken_by_alarm ? EXIT_OK : EXIT_SLEEP_FAILED;
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "bus-names.h"
+#include "escape.h"
 #include "json-util.h"
 #include "macro.h"
 #include "status.h"
@@ -100,9 +101,33 @@ static const char *str(const char *s) {
         return s ? s : "";
 }
 
-void status_print_text(const Status *s) {
+/* A copy of s whose strings are escaped for a terminal (escape.h): other
+ * users' words (an inhibitor's who and why, in the error) and whatever
+ * the bus delivered. */
+static int status_escaped(const Status *s, Status *ret) {
+        char **fields[] = { &ret->pending_id, &ret->pending_state, &ret->pending_target, &ret->last_id,
+                            &ret->last_target, &ret->last_result, &ret->last_error };
+        int r = 0;
+
+        *ret = *s;
+        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
+                *fields[i] = escape_untrusted(*fields[i]);
+                if (!*fields[i])
+                        r = -ENOMEM;
+        }
+        return r;
+}
+
+void status_print_text(const Status *unescaped) {
         char a[WALL_TIME_MAX_STRING], b[WALL_TIME_MAX_STRING];
         char d1[DURATION_MAX_STRING], d2[DURATION_MAX_STRING];
+        _cleanup_(status_done) Status escaped = {0};
+        const Status *s = &escaped;
+
+        if (status_escaped(unescaped, &escaped) < 0) {
+                printf("(out of memory)\n");
+                return;
+        }
 
         if (isempty(s->pending_state))
                 printf("Pending: none\n");

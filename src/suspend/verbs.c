@@ -6,6 +6,7 @@
 #include "bus-names.h"
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
+#include "escape.h"
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
@@ -33,11 +34,27 @@ static const struct {
         { HOSTPM_ERROR_CAPABILITIES_UNKNOWN,                   EXIT_CAPABILITIES_UNKNOWN },
         { HOSTPM_ERROR_NOTHING_PENDING,                        EXIT_NOTHING_PENDING },
         { HOSTPM_ERROR_TOO_LATE,                               EXIT_TOO_LATE },
+        { HOSTPM_ERROR_TOO_MANY_REQUESTS,                      EXIT_BUSY },
+        { HOSTPM_ERROR_NO_SUCH_REQUEST,                        EXIT_NOTHING_PENDING },
 };
+
+/* escape_untrusted(), never NULL: for printing what others wrote */
+static char *esc(const char *s) {
+        char *e = escape_untrusted(s);
+
+        return e ? e : strdup("(out of memory)");
+}
+
+static const char *strnull(const char *s) {
+        return s ? s : "(out of memory)";
+}
 
 int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
         if (sd_bus_error_is_set(error)) {
-                log_error("%s: %s", what, error->message ? error->message : error->name);
+                /* the message may quote what another caller sent, or come from any peer */
+                _cleanup_free_ char *text = esc(error->message ? error->message : error->name);
+
+                log_error("%s: %s", what, strnull(text));
                 if (sd_bus_error_has_names(error, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_TIMEOUT,
                                            "org.freedesktop.DBus.Error.TimedOut",
                                            SD_BUS_ERROR_NO_REPLY, "org.freedesktop.DBus.Error.Spawn.Failed",
@@ -57,24 +74,29 @@ static void print_capabilities_table(const Capabilities *c) {
                 printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
                 for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++) {
                         const TargetCapability *tc = &c->targets[t];
+                        _cleanup_free_ char *raw = esc(tc->raw ? tc->raw : logind_answer_to_string(tc->answer));
 
                         printf("%-24s %-10s %s%s%s%s\n",
                                sleep_target_to_string(t),
                                logind_answer_is_supported(tc->answer) ? "yes" : "no",
-                               tc->raw ? tc->raw : logind_answer_to_string(tc->answer),
+                               strnull(raw),
                                logind_answer_is_blocked(tc->answer) ? " (blocked now)" : "",
                                tc->answer == LOGIND_ANSWER_UNKNOWN ? " (not understood)" : "",
                                logind_answer_needs_authentication(tc->answer) ? " (needs authentication)" : "");
                 }
-        } else
-                printf("Sleep targets: unknown (%s)\n",
-                       c->query_error_message ? c->query_error_message : STRERROR(c->query_error));
+        } else {
+                _cleanup_free_ char *why = esc(c->query_error_message ? c->query_error_message
+                                                                      : STRERROR(c->query_error));
 
+                printf("Sleep targets: unknown (%s)\n", strnull(why));
+        }
+
+        _cleanup_free_ char *device = esc(c->rtc.device), *driver = esc(c->rtc.name ? c->rtc.name : "unknown driver");
         printf("\nWake alarm:    ");
         if (!c->rtc.present)
-                printf("%s not present\n", c->rtc.device);
+                printf("%s not present\n", strnull(device));
         else {
-                printf("%s (%s)%s, wake source %s", c->rtc.device, c->rtc.name ? c->rtc.name : "unknown driver",
+                printf("%s (%s)%s, wake source %s", strnull(device), strnull(driver),
                        c->rtc.has_wakealarm ? "" : ", no wakealarm attribute",
                        rtc_wakeup_to_string(c->rtc.wakeup));
                 if (c->rtc.alarm > 0)
@@ -82,7 +104,7 @@ static void print_capabilities_table(const Capabilities *c) {
                 printf("\n");
         }
         char buf[DURATION_MAX_STRING];
-        printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, c->rtc.max_seconds * USEC_PER_SEC));
+        printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, usec_from_sec(c->rtc.max_seconds)));
 }
 
 int verb_capabilities(sd_bus *bus, OutputFormat output) {
@@ -106,12 +128,15 @@ int verb_capabilities(sd_bus *bus, OutputFormat output) {
                 return EXIT_FAILED;
         }
 
-        if (c.query_error != 0)
+        if (c.query_error != 0) {
+                _cleanup_free_ char *why = esc(c.query_error_message ? c.query_error_message
+                                                                     : STRERROR(c.query_error));
+                _cleanup_free_ char *name = c.query_error_name ? esc(c.query_error_name) : NULL;
+
                 log_warning("warning: hostpmd could not ask logind what this host supports: %s%s%s%s; "
                             "no power management support is claimed",
-                            c.query_error_message ? c.query_error_message : STRERROR(c.query_error),
-                            c.query_error_name ? " (" : "", c.query_error_name ? c.query_error_name : "",
-                            c.query_error_name ? ")" : "");
+                            strnull(why), name ? " (" : "", name ? name : "", name ? ")" : "");
+        }
 
         switch (output) {
         case OUTPUT_XML:
@@ -146,14 +171,18 @@ int verb_status(sd_bus *bus, OutputFormat output) {
         return EXIT_OK;
 }
 
-int verb_cancel(sd_bus *bus, OutputFormat output) {
+int verb_cancel(sd_bus *bus, const char *want_id, OutputFormat output) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *id;
         int r;
 
-        r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
-                               "CancelSuspend", &error, &reply, NULL);
+        if (want_id)
+                r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                       "CancelSuspendById", &error, &reply, "s", want_id);
+        else
+                r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                       "CancelSuspend", &error, &reply, NULL);
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to cancel");
         r = sd_bus_message_read(reply, "s", &id);
@@ -169,8 +198,11 @@ int verb_cancel(sd_bus *bus, OutputFormat output) {
                 if (r < 0)
                         return log_error_errno(r, "Cancelled request %s, but failed to write it as JSON: %s", id,
                                                STRERROR(r)), EXIT_FAILED;
-        } else
-                printf("Cancelled request %s.\n", id);
+        } else {
+                _cleanup_free_ char *text = esc(id);
+
+                printf("Cancelled request %s.\n", strnull(text));
+        }
         return EXIT_OK;
 }
 
@@ -192,6 +224,7 @@ static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_u
         char at[WALL_TIME_MAX_STRING], wake[WALL_TIME_MAX_STRING];
         char in[DURATION_MAX_STRING], asleep[DURATION_MAX_STRING];
         uint64_t now = clock_now_usec(CLOCK_REALTIME);
+        _cleanup_free_ char *shown_id = NULL;
 
         format_wall_time(at, sizeof at, suspend_usec);
         format_wall_time(wake, sizeof wake, wake_usec);
@@ -199,13 +232,14 @@ static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_u
         format_duration(in, sizeof in,
                         suspend_usec > now ? (suspend_usec - now + USEC_PER_SEC / 2) / USEC_PER_SEC * USEC_PER_SEC : 0);
         format_duration(asleep, sizeof asleep, wake_usec > suspend_usec ? (wake_usec - suspend_usec) / USEC_PER_SEC * USEC_PER_SEC : 0);
+        shown_id = esc(id);
         if (isempty(id))
                 printf("Dry run: allowed. Would suspend to %s at %s (in %s) and wake at %s (after %s asleep).\n",
                        a->target, at, in, wake, asleep);
         else
                 printf("Scheduled request %s: suspend to %s at %s (in %s), wake at %s (after %s asleep).\n"
                        "Cancel before then with: hostpm-suspend --cancel\n",
-                       id, a->target, at, in, wake, asleep);
+                       strnull(shown_id), a->target, at, in, wake, asleep);
 }
 
 int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {

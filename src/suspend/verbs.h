@@ -41,7 +41,8 @@ typedef struct ScheduleArgs {
 
 int verb_capabilities(sd_bus *bus, OutputFormat output);
 int verb_status(sd_bus *bus, OutputFormat output);
-int verb_cancel(sd_bus *bus, OutputFormat output);
+/* id: cancel only that request (CancelSuspendById); NULL: the pending one. */
+int verb_cancel(sd_bus *bus, const char *id, OutputFormat output);
 int verb_schedule(sd_bus *bus, const ScheduleArgs *args, OutputFormat output);
 
 /* Prints a failed call's error as the CLI's message and maps its name to

@@ -4,12 +4,14 @@
  * request and configuration. The input is one line of fields, as readable
  * seeds want (numbers as strtoull() reads them: 0x.. for flags):
  *
- *   duration|until TARGET WHEN [DELAY [FLAGS [NOW [MIN [MAX [CFGDELAY [ALLOWED]]]]]]]
+ *   duration|until TARGET WHEN [DELAY [FLAGS [NOW [MIN [MAX [CFGDELAY [ALLOWED [LATER]]]]]]]]
  *
  * WHEN is the duration or the wake time, times in microseconds, ALLOWED a
- * bit mask of sleep targets; "-" as TARGET is the empty string. Left out,
- * NOW is a fixed time and the rest are the defaults. Anything else is
- * skipped. */
+ * bit mask of sleep targets, LATER how long after NOW the request is
+ * authorized (the plan is then taken anew); "-" as TARGET is the empty
+ * string. Left out, NOW is a fixed time, LATER 0 and the rest are the
+ * defaults. Anything else is skipped. tests/unit/test-suspend-plan.c
+ * walks the same space with a PRNG. */
 
 #include <inttypes.h>
 
@@ -56,8 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *s = NULL;
         const char *entry, *target, *field;
-        uint64_t v[8], when, delay, flags, now, effective_delay, duration;
-        SuspendPlan plan, untouched;
+        uint64_t v[9], when, delay, flags, now, later, effective_delay, duration;
+        SuspendPlan plan, untouched, retimed;
         Config config;
         size_t n = 0;
         bool until;
@@ -93,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 config.minimum_duration_usec = v[4] < CONFIG_MINIMUM_DURATION_MIN_USEC ?
                                                CONFIG_MINIMUM_DURATION_MIN_USEC : v[4];
         if (n > 5)
-                config.maximum_duration_usec = v[5];
+                config.maximum_duration_usec = v[5] > CONFIG_MAXIMUM_DURATION_MAX_USEC ?
+                                               CONFIG_MAXIMUM_DURATION_MAX_USEC : v[5];
         if (config.maximum_duration_usec < config.minimum_duration_usec)
                 config.maximum_duration_usec = config.minimum_duration_usec;
         if (n > 6)
@@ -101,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (n > 7 && (v[7] & ((1u << _SLEEP_TARGET_MAX) - 1)) != 0)
                 for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                         config.allowed_targets[t] = v[7] & (1u << t);
+        later = n > 8 ? v[8] % (24 * 3600 * USEC_PER_SEC) : 0;
 
         memset(&plan, 0xaa, sizeof plan);
         untouched = plan;
@@ -126,22 +130,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         fuzz_assert(plan.suspend_realtime_usec == now + effective_delay);
 
         if (until) {
-                fuzz_assert(when > plan.suspend_realtime_usec);
-                duration = when - plan.suspend_realtime_usec;
-                fuzz_assert(plan.wake_realtime_usec == when);
-                fuzz_assert(suspend_plan_wake_usec(&plan) == when);
+                /* the RTC's whole second */
+                fuzz_assert(plan.wake_realtime_usec == when - when % USEC_PER_SEC);
+                fuzz_assert(plan.wake_realtime_usec > plan.suspend_realtime_usec);
+                duration = plan.wake_realtime_usec - plan.suspend_realtime_usec;
+                fuzz_assert(suspend_plan_wake_usec(&plan) == plan.wake_realtime_usec);
         } else {
                 duration = when;
                 fuzz_assert(plan.wake_realtime_usec == 0);
                 /* whole seconds, never less than asked, less than 1s more */
                 fuzz_assert(plan.duration_sec >= duration / USEC_PER_SEC);
                 fuzz_assert(plan.duration_sec - duration / USEC_PER_SEC == (duration % USEC_PER_SEC != 0));
+                /* no wrap */
+                fuzz_assert(suspend_plan_wake_usec(&plan) - plan.suspend_realtime_usec ==
+                            plan.duration_sec * USEC_PER_SEC);
         }
+        fuzz_assert(plan.duration_sec <= CONFIG_MAXIMUM_DURATION_MAX_USEC / USEC_PER_SEC);
+        fuzz_assert(suspend_plan_min_seconds(&config) >= 1);
         if (duration < config.minimum_duration_usec || duration > config.maximum_duration_usec) {
                 fprintf(stderr, "sleep of %" PRIu64 "us accepted, bounds are %" PRIu64 "us to %" PRIu64 "us\n",
                         duration, config.minimum_duration_usec, config.maximum_duration_usec);
                 abort();
         }
+
+        /* Authorized later: taken anew, the plan keeps its promises or is
+         * refused; a duration cannot go stale. */
+        sd_bus_error_free(&error);
+        retimed = plan;
+        r = suspend_plan_retime(&config, &retimed, now + later, &error);
+        if (r != 0) {
+                check_failure(r, &error);
+                fuzz_assert(until);
+                fuzz_assert(memcmp(&retimed, &plan, sizeof plan) == 0);
+                goto finish;
+        }
+        fuzz_assert(retimed.suspend_realtime_usec == now + later + effective_delay);
+        duration = until ? retimed.wake_realtime_usec - retimed.suspend_realtime_usec
+                         : retimed.duration_sec * USEC_PER_SEC;
+        fuzz_assert(retimed.wake_realtime_usec == 0 || retimed.wake_realtime_usec > retimed.suspend_realtime_usec);
+        fuzz_assert(duration >= config.minimum_duration_usec);
+        /* a duration's whole seconds may round up past the maximum, a wake time's may not */
+        fuzz_assert(duration <= config.maximum_duration_usec ||
+                    (!until && duration - config.maximum_duration_usec < USEC_PER_SEC));
 
 finish:
         config_done(&config);

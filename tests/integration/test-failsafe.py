@@ -516,7 +516,8 @@ DBUS_ROWS = {
     'target-unknown': Bad(_schedule('standby'), E + 'InvalidTarget', ["'standby'", TARGETS]),
     'target-empty': Bad(_schedule(''), E + 'InvalidTarget', ["''", TARGETS]),
     'target-uppercase': Bad(_schedule('MEM'), E + 'InvalidTarget', ["'MEM'"]),
-    'target-long': Bad(_schedule('x' * 4096), E + 'InvalidTarget', ['x' * 64]),
+    # refused before the caller's string reaches a message or the journal
+    'target-long': Bad(_schedule('x' * 4096), E + 'InvalidTarget', ['longer than 32 bytes', TARGETS]),
     'target-with-newline': Bad(_schedule('mem\nHOSTPM_RESULT=scheduled'), E + 'InvalidTarget',
                                ["'mem\nHOSTPM_RESULT=scheduled'"]),
     'target-not-allowed': Bad(_schedule('mem'), E + 'UnsupportedTarget', ["'mem'", 'AllowedTargets='],

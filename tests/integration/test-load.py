@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 failsafe = importlib.import_module('test-failsafe')  # pylint: disable=wrong-import-position
 
 import testbed  # pylint: disable=wrong-import-position
+import users  # pylint: disable=wrong-import-position
 from testbed import check, check_equal  # pylint: disable=wrong-import-position
 
 try:
@@ -30,6 +31,9 @@ except ImportError:  # the outer copy; only the bed needs dbus
 LOGIND_IFACE = 'org.freedesktop.login1.Manager'
 HELD_LOGIND = {'CanBatch': 5, 'CanDelayMs': 120000}  # held until the test asks the fifth question
 MEM_ONLY = {'CanHibernate': 'no', 'CanHybridSleep': 'na', 'CanSuspendThenHibernate': 'no'}
+# 50 unprivileged callers of 50 UIDs: one UID may have only a few calls in
+# flight (test-limits.py), all of them together more than 50.
+UIDS = range(20000, 20050)
 
 
 def release_logind(bed):
@@ -62,16 +66,18 @@ def all_ready(clients):
 
 
 def schedule_50(bed):
-    '''50 clients (processes of their own, unprivileged, polkit allows
-    them) ask to schedule at the same instant: one is scheduled, 49 are
-    told it is busy and by which request; each decision is journaled with
-    its caller; after a cancel nothing is left.'''
+    '''50 clients (processes of their own, unprivileged, of 50 UIDs,
+    polkit allows them) ask to schedule at the same instant: one is
+    scheduled, 49 are told it is busy and by which request; each decision
+    is journaled with its caller; after a cancel nothing is left.'''
+    users.add_users(bed, UIDS)
     watch = failsafe.start(bed, logind=HELD_LOGIND)
     failsafe.root_call(bed, 'Ping', interface='org.freedesktop.DBus.Peer')
     _state, pid, _restarts = failsafe.hostpmd_state(bed)
 
-    clients = [failsafe.Client(bed, [failsafe._schedule(delay=failsafe.NEVER)], ping=True)  # pylint: disable=protected-access
-               for _ in range(50)]
+    clients = [failsafe.Client(bed, [failsafe._schedule(delay=failsafe.NEVER)], uid=uid, ping=True)  # pylint: disable=protected-access
+               for uid in UIDS]
+    uid_of = {c.pid: uid for c, uid in zip(clients, UIDS)}
     all_ready(clients)
     check_equal(hostpmd_can_calls(bed, 0), 4, 'questions to logind for 50 waiting requests')
     check_equal(failsafe.polkit_asked(bed), [], 'polkit asked before the capabilities were known')
@@ -88,9 +94,9 @@ def schedule_50(bed):
               f'client {p}: the busy error does not name the pending request: {r["message"]!r}')
 
     check_equal(len(failsafe.polkit_asked(bed)), 50, 'authorization checks')
-    failsafe.decision(bed, 'SCHEDULED', failsafe.NOBODY, winner, HOSTPM_REQUEST_ID=request)
+    failsafe.decision(bed, 'SCHEDULED', uid_of[winner], winner, HOSTPM_REQUEST_ID=request)
     for p in busy:
-        failsafe.decision(bed, 'REFUSED', failsafe.NOBODY, p)
+        failsafe.decision(bed, 'REFUSED', uid_of[p], p)
     check_equal([u[:3] for u in failsafe.hostpm_units(bed)],
                 [('hostpm-suspend.service', 'loaded', 'inactive'), ('hostpm-suspend.timer', 'loaded', 'active')],
                 'the one request\'s units')
@@ -104,9 +110,10 @@ def schedule_50(bed):
 
 
 def cancel_50(bed):
-    '''50 unprivileged clients cancel the one pending request at the same
-    instant (held at polkit this time): one cancels it, 49 are told there
-    is nothing to cancel.'''
+    '''50 unprivileged clients of 50 UIDs cancel the one pending request
+    at the same instant (held at polkit this time): one cancels it, 49 are
+    told there is nothing to cancel.'''
+    users.add_users(bed, UIDS)
     watch = failsafe.start(bed)
     _client, request = failsafe.schedule_as_nobody(bed, delay=failsafe.NEVER)
     _state, pid, _restarts = failsafe.hostpmd_state(bed)
@@ -114,7 +121,8 @@ def cancel_50(bed):
     polkit.ClearCalls()
     polkit.SimulateHang(True)
 
-    clients = [failsafe.Client(bed, [failsafe.call_spec('CancelSuspend')], ping=True) for _ in range(50)]
+    clients = [failsafe.Client(bed, [failsafe.call_spec('CancelSuspend')], uid=uid, ping=True) for uid in UIDS]
+    uid_of = {c.pid: uid for c, uid in zip(clients, UIDS)}
     all_ready(clients)
     testbed.wait_for(lambda: len(failsafe.polkit_asked(bed)) == 50, '50 authorization checks held by polkit')
     polkit.SimulateHang(False)
@@ -125,9 +133,9 @@ def cancel_50(bed):
     check_equal(len(cancelled), 1, f'cancels that cancelled (results: {results})')
     nothing = [p for p, r in results.items() if r.get('error') == failsafe.E + 'NothingPending']
     check_equal(len(nothing), 49, f'cancels told "nothing pending" (results: {results})')
-    failsafe.decision(bed, 'CANCELLED', failsafe.NOBODY, cancelled[0], HOSTPM_REQUEST_ID=request)
+    failsafe.decision(bed, 'CANCELLED', uid_of[cancelled[0]], cancelled[0], HOSTPM_REQUEST_ID=request)
     for p in nothing:
-        failsafe.decision(bed, 'REFUSED', failsafe.NOBODY, p)
+        failsafe.decision(bed, 'REFUSED', uid_of[p], p)
     failsafe.wait_nothing_left(bed, 'after the cancels')
     check_equal(watch.alarm_state(), watch.alarm, 'the wake alarm')
     failsafe.check_daemon_answers(bed, pid, 'after 50 cancels')

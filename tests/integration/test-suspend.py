@@ -344,7 +344,8 @@ def cycle(bed):
     check_equal(shown['ActiveState'], 'activating', 'the oneshot service while the host sleeps')
     argv = re.search(r'argv\[\]=([^;]*);', shown['ExecStart']).group(1).split()
     check_equal(argv, [os.environ['HOSTPM_SLEEP'], f'--id={request_id}', '--target=mem', '--seconds=3',
-                       '--rtc-device=rtc0', '--requester-uid=0', f'--requester-pid={plan["pid"]}'],
+                       '--min-seconds=2', '--rtc-device=rtc0', '--requester-uid=0',
+                       f'--requester-pid={plan["pid"]}'],
                 "the helper's argv")
     check_equal(units(bed), [('hostpm-suspend.service', 'activating'), ('hostpm-suspend.timer', 'active')],
                 'the units while the host sleeps')
@@ -573,8 +574,16 @@ def polkit_allow(bed):
     answer = client(bed, 'ScheduleSuspend', 'sttt', ['mem', 2 * USEC, 0, 0])
     check('reply' in answer, f'scheduled: {answer}')
     request_id = answer['reply'][0]
-    check_equal(polkit_checks(bed), [('system-bus-name', answer['sender'], ACTION_SUSPEND,
-                                      {'target': 'mem', 'duration': '2s'}, 0)], 'the polkit check')
+    (call,) = polkit_checks(bed)
+    details = call[3]
+    check_equal(call[:3] + (call[4],), ('system-bus-name', answer['sender'], ACTION_SUSPEND, 0), 'the polkit check')
+    # the request's details (org.hostpm1(5)); the wake time as planned
+    # when polkit was asked, the reply's taken a moment later
+    check_equal({k: v for k, v in details.items() if k != 'wake_usec'},
+                {'request_id': request_id, 'target': 'mem', 'duration': '2s', 'duration_usec': str(2 * USEC),
+                 'requester_uid': str(NOBODY)}, 'the polkit details')
+    check(answer['reply'][1] < int(details['wake_usec']) <= answer['reply'][2],
+          f'the wake time polkit was told: {details}, reply {answer["reply"]}')
     check_equal(properties(bed)['PendingRequesterUID'], NOBODY, 'PendingRequesterUID')
     check_resumed(bed, request_id, 'mem', 2)
     check_equal(journal_entries(bed, 'resumed', request_id)[0]['HOSTPM_REQUESTER_UID'], str(NOBODY),
@@ -832,7 +841,9 @@ def until(bed):
     '''--until=@EPOCH: the alarm is set for that wall-clock time, on the
     RTC's clock.'''
     start(bed)
-    wake = int(time.time()) + 5
+    # time for the helper to start and wait for the RTC's tick, which it
+    # must have to set an alarm at least MinimumDuration= (2s) ahead
+    wake = int(time.time()) + 10
     plan = schedule(bed, f'--until=@{wake}')
     check_equal(plan['wake_usec'], wake * USEC, 'the planned wake time')
     p = wait_for_outcome(bed, plan['id'])

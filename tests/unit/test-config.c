@@ -177,6 +177,11 @@ static void test_bounds_are_inclusive(void **state) {
         assert_int_equal(c.delay_usec, USEC_PER_HOUR);
         assert_int_equal(c.minimum_duration_usec, USEC_PER_SEC);
         assert_int_equal(c.maximum_duration_usec, USEC_PER_SEC);
+
+        /* the longest sleep hostpm-sleep accepts is the longest allowed */
+        make_entry(*state, &(Entry) FILE_("hostpm.conf", "[Suspend]\nMaximumDuration=366d\n"));
+        assert_int_equal(config_load(*state, &c, NULL), 0);
+        assert_int_equal(c.maximum_duration_usec, CONFIG_MAXIMUM_DURATION_MAX_USEC);
 }
 
 static void test_last_assignment_wins(void **state) {
@@ -312,6 +317,15 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:2: MaximumDuration=-5h: not a time span; expected e.g. 23h, 7d" },
         { "overflowing time span", MAIN("[Suspend]\nMaximumDuration=99999999999999d\n"), -ERANGE,
           "@DIR@/hostpm.conf:2: MaximumDuration=99999999999999d: too long; expected e.g. 23h, 7d" },
+        /* More than the helper accepts (366 days): such a request would
+         * be accepted, then fail, and the microseconds of 2^64 - 1 wrapped
+         * around to a wake-up a moment after the suspend. */
+        { "MaximumDuration beyond the helper's limit", MAIN("[Suspend]\nMaximumDuration=18446744073709551615us\n"),
+          -ERANGE, "@DIR@/hostpm.conf:2: MaximumDuration=18446744073709551615us: too long; expected at most "
+          "366d, the longest sleep hostpm-sleep accepts" },
+        { "MaximumDuration=366d 1us", MAIN("[Suspend]\nMaximumDuration=366d 1us\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: MaximumDuration=366d 1us: too long; expected at most 366d, the longest sleep "
+          "hostpm-sleep accepts" },
         { "Delay=999ms", MAIN("[Suspend]\nDelay=999ms\n"), -ERANGE,
           "@DIR@/hostpm.conf:2: Delay=999ms: out of range; expected 1s to 1h" },
         { "Delay=0", MAIN("[Suspend]\nDelay=0\n"), -ERANGE,

@@ -41,6 +41,19 @@ static void test_complete_command_line(void **state) {
         assert_int_equal(a.requester_pid, 4242);
         assert_false(a.ignore_inhibitors);
         assert_string_equal(a.rtc_device, "rtc0");
+        assert_int_equal(a.min_seconds, 1);  /* optional: timers an older hostpmd made still run */
+}
+
+static void test_min_seconds(void **state) {
+        SleepArgs a = {0};
+
+        assert_int_equal(parse(&a, GOOD, "--min-seconds=60", NULL), 1);
+        assert_int_equal(a.min_seconds, 60);
+        assert_int_equal(parse(&a, GOOD, "--min-seconds=31622400", NULL), 1);
+        assert_int_equal(a.min_seconds, SLEEP_SECONDS_MAX);
+        /* the check itself is the alarm step's: the wake time is only
+         * turned into seconds ahead right before the alarm is set */
+        assert_int_equal(parse(&a, GOOD, "--seconds=5", "--min-seconds=60", NULL), 1);
 }
 
 static void test_every_option(void **state) {
@@ -124,6 +137,13 @@ static void test_bad_command_lines(void **state) {
                 { "--target=mem", "--wake-at=-1", "--id=x", "--requester-uid=1", "--requester-pid=1" },
                 { "--target=mem", "--wake-at=18446744073709551615", "--id=x", "--requester-uid=1",
                   "--requester-pid=1" },
+                /* minimum */
+                { GOOD, "--min-seconds=0" },
+                { GOOD, "--min-seconds=" },
+                { GOOD, "--min-seconds=-1" },
+                { GOOD, "--min-seconds=1min" },
+                { GOOD, "--min-seconds=31622401" },
+                { GOOD, "--min-seconds=18446744073709551616" },
                 /* ids */
                 { GOOD, "--id=" },
                 { GOOD, "--id=a b" },
@@ -185,6 +205,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_complete_command_line),
                 cmocka_unit_test(test_every_option),
+                cmocka_unit_test(test_min_seconds),
                 cmocka_unit_test(test_limits_accepted),
                 cmocka_unit_test(test_help_and_version_stop),
                 cmocka_unit_test(test_bad_command_lines),

@@ -41,6 +41,18 @@ static uint64_t utc(int year, int mon, int mday, int hour, int min, int sec) {
         return (uint64_t) t * USEC_PER_SEC;
 }
 
+static void test_saturating(void **state) {
+        assert_int_equal(usec_add(1, 2), 3);
+        assert_int_equal(usec_add(UINT64_MAX - 1, 1), UINT64_MAX);
+        assert_int_equal(usec_add(UINT64_MAX - 1, 2), UINT64_MAX);
+        assert_int_equal(usec_add(UINT64_MAX, UINT64_MAX), UINT64_MAX);
+        assert_int_equal(usec_from_sec(90), 90 * USEC_PER_SEC);
+        assert_int_equal(usec_from_sec(UINT64_MAX / USEC_PER_SEC), UINT64_MAX / USEC_PER_SEC * USEC_PER_SEC);
+        /* what wrapped to 448384 us before: a sleep of 2^64 - 1 us in seconds, rounded up */
+        assert_int_equal(usec_from_sec(UINT64_MAX / USEC_PER_SEC + 1), UINT64_MAX);
+        assert_int_equal(usec_from_sec(UINT64_MAX), UINT64_MAX);
+}
+
 static void test_parse_duration_good(void **state) {
         static const struct {
                 const char *s;
@@ -353,6 +365,7 @@ static void test_format_wall_time(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_saturating),
                 cmocka_unit_test(test_parse_duration_good),
                 cmocka_unit_test(test_parse_duration_bad),
                 cmocka_unit_test(test_format_duration),
