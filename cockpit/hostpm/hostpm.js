@@ -19,6 +19,7 @@
     const FLAG_DRY_RUN = 2;
     const DELAY_MAX_USEC = 86400 * USEC;
     const SVG_NS = "http://www.w3.org/2000/svg";
+    const WAKE_SOURCES = { "rtc-alarm": "the RTC alarm", other: "something else" };
     /* while a request is pending the timer's firing sends no signal: poll */
     const PENDING_POLL_MS = 2000;
 
@@ -263,7 +264,8 @@
 
             row.dataset.id = e.id;
             for (const text of [formatTime(e.finished), e.target, e.result, formatDuration(e.asked),
-                e.result === "resumed" ? formatDuration(e.slept) : "–", e.wake || "–", String(e.uid), e.error])
+                e.result === "resumed" ? formatDuration(e.slept) : "–", WAKE_SOURCES[e.wake] || e.wake || "–",
+                String(e.uid), e.error])
                 row.insertCell().textContent = text;
         }
 
@@ -277,7 +279,7 @@
     /* One group per request: the time asked, and beside it the time asleep,
      * on one linear scale from 0 to the longest of either. */
     function chart(entries) {
-        const height = 160, top = 10, bottom = 24, left = 56, barWidth = 10, gap = 6;
+        const height = 220, top = 12, bottom = 12, left = 64, barWidth = 14, gap = 10;
         const width = left + entries.length * (2 * barWidth + gap) + gap;
         const max = Math.max(1, ...entries.map(e => Math.max(e.asked, e.slept)));
         const scale = (height - top - bottom) / max;
@@ -307,6 +309,10 @@
         svg.appendChild(el("text", { class: "tick", x: left - 4, y: top + 4, "text-anchor": "end" },
             formatDuration(max)));
         svg.appendChild(el("text", { class: "tick", x: left - 4, y: base, "text-anchor": "end" }, "0"));
+        svg.appendChild(el("line", { class: "grid", x1: left, y1: top + (base - top) / 2, x2: width,
+            y2: top + (base - top) / 2 }));
+        svg.appendChild(el("text", { class: "tick", x: left - 4, y: top + (base - top) / 2 + 4, "text-anchor": "end" },
+            formatDuration(max / 2)));
 
         entries.forEach((e, i) => {
             const x = left + gap + i * (2 * barWidth + gap);

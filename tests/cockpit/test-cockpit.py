@@ -199,6 +199,7 @@ def refused_locally(bed):
             fill_form(page, amount=60, unit='seconds', target='disk')
             submit(page)
             unsupported = page.text('schedule-error')
+            fill_form(page, target='mem')
             page.find('mode-until').click()
             page.js('arguments[0].value = "2001-01-01T00:00:00"', page.find('wake-time'))
             submit(page)
