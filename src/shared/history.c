@@ -448,10 +448,12 @@ int history_format(History *h, char **ret, size_t *ret_size) {
                 size += (size_t) sprintf(text + size, "%s\n", lines[i]);
 
         /* h is what the file now holds */
-        for (size_t i = 0; i < first; i++)
-                history_entry_done(&h->entries[i]);
-        memmove(h->entries, h->entries + first, (n - first) * sizeof *h->entries);
-        h->n_entries = n - first;
+        if (first > 0) {
+                for (size_t i = 0; i < first; i++)
+                        history_entry_done(&h->entries[i]);
+                memmove(h->entries, h->entries + first, (n - first) * sizeof *h->entries);
+                h->n_entries = n - first;
+        }
 
         *ret = text;
         *ret_size = size;
