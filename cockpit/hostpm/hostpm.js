@@ -20,6 +20,9 @@
     const DELAY_MAX_USEC = 86400 * USEC;
     const SVG_NS = "http://www.w3.org/2000/svg";
     const WAKE_SOURCES = { "rtc-alarm": "the RTC alarm", other: "something else" };
+    /* what the chart and the table show of a long history: the newest */
+    const CHART_MAX = 100;
+    const TABLE_MAX = 50;
     /* while a request is pending the timer's firing sends no signal: poll */
     const PENDING_POLL_MS = 2000;
 
@@ -80,12 +83,11 @@
         return message;
     }
 
+    /* The bridge marks a call as allowing interactive authorization when
+     * its flags hold "i" (and, in Cockpit 287, when there are none): say
+     * which, so that only what changes something may ask for a password. */
     function call(method, args, signature, interactive) {
-        const options = { type: signature };
-
-        if (interactive)
-            options.flags = "i";  /* allow interactive authorization */
-        return client.call(PATH, IFACE, method, args, options);
+        return client.call(PATH, IFACE, method, args, { type: signature, flags: interactive ? "i" : "" });
     }
 
     /* Capabilities */
@@ -256,10 +258,14 @@
         $("history-none").hidden = entries.length > 0;
         $("history-figure").hidden = entries.length === 0;
         $("history-table").hidden = entries.length === 0;
-        $("history-chart").replaceChildren(entries.length ? chart(entries) : "");
+        $("history-chart").replaceChildren(entries.length ? chart(entries.slice(-CHART_MAX)) : "");
+        setText("history-shown", entries.length > TABLE_MAX
+            ? "The chart shows the newest " + Math.min(CHART_MAX, entries.length) + " and the table the newest " +
+              TABLE_MAX + " of the " + entries.length + " requests kept."
+            : "");
 
         tbody.replaceChildren();
-        for (const e of entries.slice().reverse()) {
+        for (const e of entries.slice(-TABLE_MAX).reverse()) {
             const row = tbody.insertRow();
 
             row.dataset.id = e.id;
@@ -333,7 +339,7 @@
 
     function refreshProperties() {
         lastPoll = Date.now();
-        return client.call(PATH, "org.freedesktop.DBus.Properties", "GetAll", [IFACE], { type: "s" })
+        return client.call(PATH, "org.freedesktop.DBus.Properties", "GetAll", [IFACE], { type: "s", flags: "" })
             .then(reply => {
                 props = unpack(reply[0]);
                 renderPending();
