@@ -54,13 +54,16 @@ static size_t utf8_sequence_length(const unsigned char *p, size_t n) {
 
         if (p[0] < 0x80)
                 return 1;
-        if ((p[0] & 0xE0) == 0xC0)
-                len = 2, c = p[0] & 0x1F;
-        else if ((p[0] & 0xF0) == 0xE0)
-                len = 3, c = p[0] & 0x0F;
-        else if ((p[0] & 0xF8) == 0xF0)
-                len = 4, c = p[0] & 0x07;
-        else
+        if ((p[0] & 0xE0) == 0xC0) {
+                len = 2;
+                c = p[0] & 0x1F;
+        } else if ((p[0] & 0xF0) == 0xE0) {
+                len = 3;
+                c = p[0] & 0x0F;
+        } else if ((p[0] & 0xF8) == 0xF0) {
+                len = 4;
+                c = p[0] & 0x07;
+        } else
                 return 0;
         if (len > n)
                 return 0;
