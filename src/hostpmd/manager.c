@@ -6,6 +6,7 @@
 #include "bus-errors.h"
 #include "bus-name-owner.h"
 #include "bus-names.h"
+#include "history-bus.h"
 #include "host-capabilities.h"
 #include "log.h"
 #include "manager.h"
@@ -211,6 +212,12 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", xml),
                                 method_get_capabilities,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetHistory",
+                                SD_BUS_ARGS("t", since_usec),
+                                SD_BUS_RESULT("a(tsssttsttus)", entries, "a(sst)", counts, "t", slept_usec,
+                                              "u", unreadable),
+                                method_get_history,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ScheduleSuspend",
                                 SD_BUS_ARGS("s", target, "t", duration_usec, "t", delay_usec, "t", flags),

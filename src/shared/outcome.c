@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <fcntl.h>
 #include <json-c/json.h>
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "fileio.h"
 #include "json-util.h"
 #include "macro.h"
 #include "outcome.h"
@@ -85,58 +85,6 @@ static int outcome_to_json(const Outcome *o, json_object **ret) {
         return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len) {
-        while (len > 0) {
-                ssize_t n = write(fd, p, len);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                p += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
-/* The record must survive a host that never resumes: fsync the file before
- * the rename and the directory after it. */
-static int write_atomic(const char *dir, const char *name, const char *text) {
-        _cleanup_free_ char *tmp = NULL, *path = NULL;
-        _cleanup_close_ int fd = -1, dfd = -1;
-        int r;
-
-        if (asprintf(&tmp, "%s/.#%sXXXXXX", dir, name) < 0 ||
-            asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-
-        /* status is for everyone to read, as the API says */
-        if (fchmod(fd, 0644) < 0)
-                r = negative_errno();
-        else
-                r = write_all(fd, text, strlen(text));
-        if (r == 0 && fsync(fd) < 0)
-                r = negative_errno();
-        if (r == 0 && close(TAKE_FD(fd)) < 0)
-                r = negative_errno();
-        if (r == 0 && rename(tmp, path) < 0)
-                r = negative_errno();
-        if (r < 0) {
-                (void) unlink(tmp);
-                return r;
-        }
-
-        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0)
-                (void) fsync(dfd);
-        return 0;
-}
-
 int outcome_write(const char *state_dir, const Outcome *o) {
         _cleanup_(json_object_putp) json_object *j = NULL;
         _cleanup_free_ char *text = NULL;
@@ -151,39 +99,8 @@ int outcome_write(const char *state_dir, const Outcome *o) {
         if (mkdir(state_dir, 0755) < 0 && errno != EEXIST)
                 return negative_errno();
 
-        return write_atomic(state_dir, OUTCOME_FILE_NAME, text);
-}
-
-static int read_file(const char *path, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *buf = NULL;
-        size_t size = 0;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        if (fd < 0)
-                return negative_errno();
-
-        buf = malloc(OUTCOME_SIZE_MAX + 1);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf + size, OUTCOME_SIZE_MAX + 1 - size);
-
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        break;
-                size += (size_t) n;
-                if (size > OUTCOME_SIZE_MAX)
-                        return -EBADMSG;
-        }
-        buf[size] = '\0';
-        *ret = TAKE_PTR(buf);
-        *ret_size = size;
-        return 0;
+        /* status is for everyone to read, as the API says */
+        return write_file_atomic(state_dir, OUTCOME_FILE_NAME, text, strlen(text), 0644);
 }
 
 /* One complete JSON object and nothing but whitespace after it. */
@@ -286,7 +203,9 @@ int outcome_read(const char *state_dir, Outcome *ret) {
 
         if (asprintf(&path, "%s/%s", state_dir, OUTCOME_FILE_NAME) < 0)
                 return -ENOMEM;
-        r = read_file(path, &text, &size);
+        r = read_file_bounded(path, OUTCOME_SIZE_MAX, &text, &size);
+        if (r == -EFBIG)
+                return -EBADMSG;
         if (r < 0)
                 return r;
         r = parse_object(text, size, &j);

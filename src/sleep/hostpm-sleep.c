@@ -32,6 +32,7 @@
 #include "sleep-args.h"
 #include "sleep-decision.h"
 #include "sleep-evidence.h"
+#include "sleep-history.h"
 #include "timespan.h"
 
 /* Documented in --help; hostpmd and the tests rely on them. */
@@ -121,6 +122,7 @@ static int finish(Context *c, OutcomeResult result, const char *error) {
         free(c->outcome.error);
         c->outcome.error = error ? strdup(error) : NULL;
         record(c, result);
+        sleep_history_record(&c->outcome);
 
         switch (result) {
         case OUTCOME_RESUMED:

@@ -12,8 +12,10 @@
 #include "bus-names.h"
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
+#include "history-client.h"
 #include "log.h"
 #include "macro.h"
+#include "metrics.h"
 #include "polkit-agent.h"
 #include "suspend-plan.h"
 #include "timespan.h"
@@ -24,6 +26,8 @@ typedef enum Action {
         ACTION_CANCEL,
         ACTION_STATUS,
         ACTION_CAPABILITIES,
+        ACTION_HISTORY,
+        ACTION_METRICS,
 } Action;
 
 static Action arg_action = ACTION_SCHEDULE;
@@ -39,6 +43,8 @@ static bool arg_ignore_inhibitors = false;
 static bool arg_ask_password = true;
 static const char *arg_host = NULL;
 static const char *arg_cancel_id = NULL;
+static uint64_t arg_since_usec = 0;
+static const char *arg_output_path = NULL;
 
 static void help(void) {
         const char *n = program_invocation_short_name;
@@ -46,6 +52,7 @@ static void help(void) {
         printf("Usage: %s [OPTIONS] DURATION\n"
                "       %s [OPTIONS] --until=TIME\n"
                "       %s --cancel[=ID] | --status | --capabilities [--xml | --json]\n"
+               "       %s --history [--since=TIME] [--json] | --metrics [--output=FILE]\n"
                "\n"
                "Suspend this host for a given time and let its RTC wake it up.\n"
                "\n"
@@ -65,6 +72,10 @@ static void help(void) {
                "     --status             Show the pending suspend and the last outcome\n"
                "     --capabilities       Show what the host's power management can do\n"
                "     --xml                With --capabilities: libvirt-compatible XML\n"
+               "     --history            Show the finished requests (with --json: JSON lines)\n"
+               "     --since=TIME         With --history: those finished since TIME (also a span ago: 7d)\n"
+               "     --metrics            Print metrics in Prometheus' text format\n"
+               "     --output=FILE        With --metrics: replace FILE atomically instead of printing\n"
                "     --json               JSON output\n"
                "     --no-ask-password    Never ask for a password (polkit)\n"
                "  -H --host=[USER@]HOST   Operate on a remote host, over SSH\n"
@@ -80,7 +91,7 @@ static void help(void) {
                "  7  nothing to cancel (or request ID is not the one pending)\n"
                "  8  too late to cancel: the suspend has started\n"
                "  9  --wait: the suspend failed or the host did not resume as planned\n",
-               n, n, n);
+               n, n, n, n);
 }
 
 static int usage_error(const char *format, ...) _printf_(1, 2);
@@ -93,6 +104,30 @@ static int usage_error(const char *format, ...) {
         va_end(ap);
         fputc('\n', stderr);
         return -EINVAL;
+}
+
+/* --since goes with --history, --output with --metrics. */
+static int parse_history_args(const char *since) {
+        int r;
+
+        if (since && arg_action != ACTION_HISTORY)
+                return usage_error("--since goes with --history only");
+        if (arg_output_path && arg_action != ACTION_METRICS)
+                return usage_error("--output goes with --metrics only");
+        if (arg_action == ACTION_METRICS && arg_output != OUTPUT_TEXT)
+                return usage_error("--metrics prints Prometheus' text format; --json and --xml do not go with it");
+        if (arg_output_path && isempty(arg_output_path))
+                return usage_error("empty --output; expected a file such as "
+                                   "/var/lib/prometheus/node-exporter/hostpm.prom");
+        if (since) {
+                r = parse_since(since, clock_now_usec(CLOCK_REALTIME), &arg_since_usec);
+                if (r == -ETIME)
+                        return usage_error("--since=%s is in the future; expected a time that has passed", since);
+                if (r < 0)
+                        return usage_error("invalid --since '%s'; expected a time span ago (2h, 7d), HH:MM[:SS], "
+                                           "YYYY-MM-DD, 'YYYY-MM-DD HH:MM[:SS]' or @EPOCH", since);
+        }
+        return 1;
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -109,6 +144,10 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_XML,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_HISTORY,
+                ARG_SINCE,
+                ARG_METRICS,
+                ARG_OUTPUT,
         };
         static const struct option options[] = {
                 { "help",              no_argument,       NULL, 'h'                   },
@@ -126,9 +165,13 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json",              no_argument,       NULL, ARG_JSON              },
                 { "no-ask-password",   no_argument,       NULL, ARG_NO_ASK_PASSWORD   },
                 { "host",              required_argument, NULL, 'H'                   },
+                { "history",           no_argument,       NULL, ARG_HISTORY           },
+                { "since",             required_argument, NULL, ARG_SINCE             },
+                { "metrics",           no_argument,       NULL, ARG_METRICS           },
+                { "output",            required_argument, NULL, ARG_OUTPUT            },
                 { NULL, 0, NULL, 0 }
         };
-        const char *until = NULL, *delay = NULL;
+        const char *until = NULL, *delay = NULL, *since = NULL;
         unsigned n_actions = 0;
         int c, r;
 
@@ -187,6 +230,20 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
                         break;
+                case ARG_HISTORY:
+                        arg_action = ACTION_HISTORY;
+                        n_actions++;
+                        break;
+                case ARG_SINCE:
+                        since = optarg;
+                        break;
+                case ARG_METRICS:
+                        arg_action = ACTION_METRICS;
+                        n_actions++;
+                        break;
+                case ARG_OUTPUT:
+                        arg_output_path = optarg;
+                        break;
                 case 'H':
                         if (isempty(optarg))
                                 return usage_error("empty --host; expected [USER@]HOST");
@@ -202,7 +259,11 @@ static int parse_argv(int argc, char *argv[]) {
                 }
 
         if (n_actions > 1)
-                return usage_error("--cancel, --status and --capabilities exclude each other; give one");
+                return usage_error("--cancel, --status, --capabilities, --history and --metrics exclude each other; "
+                                   "give one");
+        r = parse_history_args(since);
+        if (r <= 0)
+                return r;
         if (arg_output == OUTPUT_XML && arg_action != ACTION_CAPABILITIES)
                 return usage_error("--xml goes with --capabilities only");
 
@@ -301,6 +362,12 @@ int main(int argc, char *argv[]) {
                 break;
         case ACTION_CANCEL:
                 r = verb_cancel(bus, arg_cancel_id, arg_output);
+                break;
+        case ACTION_HISTORY:
+                r = verb_history(bus, arg_since_usec, arg_output);
+                break;
+        case ACTION_METRICS:
+                r = verb_metrics(bus, arg_output_path);
                 break;
         case ACTION_SCHEDULE: {
                 ScheduleArgs a = {
