@@ -12,8 +12,10 @@
 #include "bus-names.h"
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
+#include "host-targets.h"
 #include "log.h"
 #include "macro.h"
+#include "multi-host.h"
 #include "polkit-agent.h"
 #include "suspend-plan.h"
 #include "timespan.h"
@@ -38,6 +40,10 @@ static bool arg_wait = false;
 static bool arg_ignore_inhibitors = false;
 static bool arg_ask_password = true;
 static const char *arg_host = NULL;
+static char **arg_hosts = NULL;         /* every -H, in order */
+static size_t arg_n_hosts = 0;
+static unsigned arg_parallel = MULTI_HOST_PARALLEL_DEFAULT;
+static HostTargets arg_targets = {0};  /* several hosts: a per-host table */
 
 static void help(void) {
         const char *n = program_invocation_short_name;
@@ -67,6 +73,9 @@ static void help(void) {
                "     --json               JSON output\n"
                "     --no-ask-password    Never ask for a password (polkit)\n"
                "  -H --host=[USER@]HOST   Operate on a remote host, over SSH\n"
+               "  -H --host=[USER@]LIST   ... on several: repeat -H, or a Slurm hostlist such as\n"
+               "                          node[01-04,07],gpu1; one row (--json: line) per host\n"
+               "     --parallel=N         With several hosts: at most N at once (default %u)\n"
                "\n"
                "Exit status:\n"
                "  0  success\n"
@@ -78,8 +87,10 @@ static void help(void) {
                "  6  refused: unsupported target, duration or time out of range, no wake alarm\n"
                "  7  nothing to cancel\n"
                "  8  too late to cancel: the suspend has started\n"
-               "  9  --wait: the suspend failed or the host did not resume as planned\n",
-               n, n, n);
+               "  9  --wait: the suspend failed or the host did not resume as planned\n"
+               " 10  several hosts: not all succeeded, and they failed differently\n"
+               "     (when all failed alike: that status)\n",
+               n, n, n, MULTI_HOST_PARALLEL_DEFAULT);
 }
 
 static int usage_error(const char *format, ...) _printf_(1, 2);
@@ -108,6 +119,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_XML,
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
+                ARG_PARALLEL,
         };
         static const struct option options[] = {
                 { "help",              no_argument,       NULL, 'h'                   },
@@ -125,6 +137,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "json",              no_argument,       NULL, ARG_JSON              },
                 { "no-ask-password",   no_argument,       NULL, ARG_NO_ASK_PASSWORD   },
                 { "host",              required_argument, NULL, 'H'                   },
+                { "parallel",          required_argument, NULL, ARG_PARALLEL          },
                 { NULL, 0, NULL, 0 }
         };
         const char *until = NULL, *delay = NULL;
@@ -182,11 +195,32 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_NO_ASK_PASSWORD:
                         arg_ask_password = false;
                         break;
-                case 'H':
+                case 'H': {
+                        char **h;
+
                         if (isempty(optarg))
                                 return usage_error("empty --host; expected [USER@]HOST");
+                        h = realloc(arg_hosts, (arg_n_hosts + 1) * sizeof *h);
+                        if (!h)
+                                return log_oom();
+                        arg_hosts = h;
+                        arg_hosts[arg_n_hosts++] = optarg;
                         arg_host = optarg;
                         break;
+                }
+                case ARG_PARALLEL: {
+                        unsigned long v;
+                        char *end;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || v == 0 ||
+                            v > MULTI_HOST_PARALLEL_MAX)
+                                return usage_error("invalid --parallel '%s'; expected a number from 1 to %u",
+                                                   optarg, MULTI_HOST_PARALLEL_MAX);
+                        arg_parallel = (unsigned) v;
+                        break;
+                }
                 case '?':
                         if (optopt != 0 && optopt < 0x100)
                                 return usage_error("unknown option '-%c' or missing argument; see --help", optopt);
@@ -198,6 +232,14 @@ static int parse_argv(int argc, char *argv[]) {
 
         if (n_actions > 1)
                 return usage_error("--cancel, --status and --capabilities exclude each other; give one");
+        if (arg_n_hosts > 1 || (arg_n_hosts == 1 && host_argument_is_list(arg_hosts[0]))) {
+                /* several hosts: refused here if malformed, before anything is sent */
+                if (host_targets_expand(arg_hosts, arg_n_hosts, &arg_targets) < 0)
+                        return -EINVAL;
+                arg_host = NULL;
+                if (arg_output == OUTPUT_XML)
+                        return usage_error("--xml goes with one host; with several, use --json (one line per host)");
+        }
         if (arg_output == OUTPUT_XML && arg_action != ACTION_CAPABILITIES)
                 return usage_error("--xml goes with --capabilities only");
 
@@ -260,19 +302,11 @@ static int connect_bus(sd_bus **ret) {
         return 0;
 }
 
-int main(int argc, char *argv[]) {
+/* The verb on arg_host (NULL: this host); the process's exit status. */
+static int run_verb(void) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         pid_t agent = 0;
         int r;
-
-        log_set_program_name(program_invocation_short_name);
-        log_setup();
-
-        r = parse_argv(argc, argv);
-        if (r < 0)
-                return EXIT_USAGE;
-        if (r == 0)
-                return EXIT_OK;
 
         r = bus_errors_register();
         if (r >= 0)
@@ -319,5 +353,45 @@ int main(int argc, char *argv[]) {
                 log_error("Failed to write the output: %s", STRERROR(EIO));
                 return EXIT_FAILED;
         }
+        return r;
+}
+
+/* A worker of multi_host_run(): the same verb on one of the hosts, in JSON
+ * for the parent to read. */
+static int run_on_host(const char *host, void *userdata) {
+        arg_host = host;
+        arg_output = OUTPUT_JSON;
+        return run_verb();
+}
+
+static MultiHostVerb multi_host_verb(void) {
+        switch (arg_action) {
+        case ACTION_CANCEL:       return MULTI_HOST_CANCEL;
+        case ACTION_STATUS:       return MULTI_HOST_STATUS;
+        case ACTION_CAPABILITIES: return MULTI_HOST_CAPABILITIES;
+        case ACTION_SCHEDULE:
+        default:                  return MULTI_HOST_SCHEDULE;
+        }
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_program_name(program_invocation_short_name);
+        log_setup();
+
+        r = parse_argv(argc, argv);
+        if (r <= 0) {
+                host_targets_done(&arg_targets);
+                free(arg_hosts);
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+        }
+
+        if (arg_targets.n > 0)
+                r = multi_host_run(&arg_targets, arg_parallel, multi_host_verb(), arg_output, run_on_host, NULL);
+        else
+                r = run_verb();
+        host_targets_done(&arg_targets);
+        free(arg_hosts);
         return r;
 }
