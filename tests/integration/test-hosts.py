@@ -17,6 +17,8 @@ and logs each connection, so a case can tell what was (not) sent.
 import json
 import os
 import re
+import shutil
+import subprocess
 
 import testbed
 from testbed import check, check_equal
@@ -36,6 +38,28 @@ def start(bed, config=FAST_CONFIG, extra_hosts=''):
     ssh = Ssh(bed)
     ssh.start(extra_hosts)
     return ssh
+
+
+def install_netinfo(bed, exec_start=None):
+    '''hostpm-netinfo.socket and its service as meson configured them, in
+    the bed's manager, running the build's program (or exec_start). The
+    manager cannot switch users: DynamicUser= is reset; it runs as root
+    with the unit's one capability.'''
+    build_units = os.path.dirname(bed.artifact('HOSTPMD_UNIT'))
+    shutil.copy(os.path.join(build_units, 'hostpm-netinfo@.service'), bed.unit_dir)
+    shutil.copy(bed.path('units', 'hostpm-netinfo.socket'), bed.unit_dir)
+    program = exec_start or bed.artifact('HOSTPM_NETINFO')
+    dropin = os.path.join(bed.unit_dir, 'hostpm-netinfo@.service.d')
+    os.makedirs(dropin, exist_ok=True)
+    with open(os.path.join(dropin, 'testbed.conf'), 'w', encoding='utf-8') as f:
+        f.write(f'[Service]\nExecStart=\nExecStart={program}\nBindReadOnlyPaths={program.split()[0]}\n'
+                'DynamicUser=no\n')
+
+
+def veth_pair():
+    '''Two interfaces whose driver has no Wake-on-LAN, with known MACs.'''
+    subprocess.run(['ip', 'link', 'add', 'veth-a', 'address', '02:00:00:00:00:0a', 'type', 'veth',
+                    'peer', 'name', 'veth-b', 'address', '02:00:00:00:00:0b'], check=True)
 
 
 def cli(bed, ssh, *args, env=None, timeout=60):
@@ -226,6 +250,58 @@ def wait_many(bed):
     check_equal(granted['output'][1]['woken_by_alarm'], True, 'woken by the alarm')
 
 
+#
+# Cases: Wake-on-LAN
+#
+
+def capabilities_interfaces(bed):
+    '''The document lists each interface with its MAC and Wake-on-LAN as
+    the kernel reports it: veth has none, and says so.'''
+    private_network()
+    veth_pair()
+    install_netinfo(bed)
+    bed.start(logind={}, hostpmd=True)
+
+    r = bed.run([bed.cli, '--capabilities', '--xml'])
+    check_equal(r.returncode, 0, f'exit status ({r.stderr})')
+    check('<network_interfaces status="ok">\n'
+          '      <interface name="veth-b" mac="02:00:00:00:00:0b">\n'
+          '        <wake_on_lan supported="" enabled=""/>\n'
+          '      </interface>\n'
+          '      <interface name="veth-a" mac="02:00:00:00:00:0a">\n'
+          '        <wake_on_lan supported="" enabled=""/>\n'
+          '      </interface>\n'
+          '    </network_interfaces>' in r.stdout, f'the interfaces: {r.stdout}')
+    xml = os.path.join(bed.tmp, 'capabilities.xml')
+    with open(xml, 'w', encoding='utf-8') as f:
+        f.write(r.stdout)
+    v = bed.run(['xmllint', '--noout', '--relaxng', bed.path('data', 'hostpm-capabilities.rng'), xml])
+    check_equal(v.returncode, 0, f'valid against the schema: {v.stderr}')
+    check('power_management' in r.stdout, 'libvirt\'s block is still there')
+
+    r = bed.run([bed.cli, '--capabilities', '--json'])
+    net = json.loads(r.stdout)['network_interfaces']
+    check_equal(net, {'status': 'ok', 'interfaces': [
+        {'name': 'veth-b', 'mac': '02:00:00:00:00:0b', 'wake_on_lan': {'supported': [], 'enabled': []}},
+        {'name': 'veth-a', 'mac': '02:00:00:00:00:0a', 'wake_on_lan': {'supported': [], 'enabled': []}}]},
+        'JSON')
+    r = bed.run([bed.cli, '--capabilities'])
+    check(re.search(r'^veth-a +02:00:00:00:00:0a +none +none$', r.stdout, re.M), f'table: {r.stdout}')
+
+
+def netinfo_fails(bed):
+    '''hostpm-netinfo answering nothing: the document says the interfaces
+    are unknown, and why; the rest of it stands.'''
+    private_network()
+    install_netinfo(bed, exec_start='/bin/true')
+    bed.start(logind={}, hostpmd=True)
+    r = bed.run([bed.cli, '--capabilities', '--xml'])
+    check_equal(r.returncode, 0, f'exit status ({r.stderr})')
+    check('<network_interfaces status="failed">\n'
+          '      <error>hostpm-netinfo: its answer is not the expected JSON</error>' in r.stdout, r.stdout)
+    check('<suspend_mem/>' in r.stdout, 'the rest stands')
+
+
 CASES = {
     'status-many': status_many,
     'capabilities-json': capabilities_json,
@@ -238,6 +314,8 @@ CASES = {
     'slurm-expander': slurm_expander,
     'no-terminal-prompt': no_terminal_prompt,
     'wait-many': wait_many,
+    'capabilities-interfaces': capabilities_interfaces,
+    'netinfo-fails': netinfo_fails,
 }
 
 if __name__ == '__main__':
