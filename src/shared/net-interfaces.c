@@ -78,6 +78,48 @@ bool net_interface_name_valid(const char *s) {
         return true;
 }
 
+int net_interface_list_normalize(const char *s, char **ret, const char **ret_bad, size_t *ret_bad_len) {
+        _cleanup_free_ char *out = NULL;
+        size_t len = 0;
+
+        for (const char *p = s ? s + strspn(s, " \t,") : ""; *p; p += strspn(p, " \t,")) {
+                size_t n = strcspn(p, " \t,");
+                char name[IFNAMSIZ];
+                char *o;
+                bool dup = false;
+
+                if (n < sizeof name) {
+                        memcpy(name, p, n);
+                        name[n] = '\0';
+                }
+                if (n >= sizeof name || !net_interface_name_valid(name)) {
+                        if (ret_bad)
+                                *ret_bad = p;
+                        if (ret_bad_len)
+                                *ret_bad_len = n;
+                        return -EINVAL;
+                }
+                for (const char *q = out; q && *q; q += strcspn(q, ",") + (q[strcspn(q, ",")] == ',')) {
+                        size_t m = strcspn(q, ",");
+
+                        dup = dup || (m == n && strncmp(q, name, n) == 0);
+                }
+                if (!dup) {
+                        o = realloc(out, len + n + 2);
+                        if (!o)
+                                return -ENOMEM;
+                        out = o;
+                        if (len > 0)
+                                out[len++] = ',';
+                        memcpy(out + len, name, n + 1);
+                        len += n;
+                }
+                p += n;
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
 int net_ioctl_socket(void) {
         int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 

@@ -15,6 +15,9 @@
 #include "macro.h"
 #include "wol.h"
 
+/* IFNAMSIZ - 1, without <net/if.h> (which clashes with <linux/if.h>) */
+#define IFNAMSIZ_MAX 15
+
 typedef struct NetInterface {
         char *name;
         uint8_t mac[ETHER_ADDR_LEN_BYTES];
@@ -66,3 +69,9 @@ int net_interfaces_from_json(json_object *o, NetInterfaces *ret);
 /* A name the kernel accepts for an interface: 1..15 bytes, no '/', ':',
  * white space; not "." or "..". */
 bool net_interface_name_valid(const char *s);
+
+/* "eno1 eno2" or "eno1,eno2" (white space and commas alike) into
+ * "eno1,eno2": each name valid, none twice. NULL for an empty list.
+ * -EINVAL with *ret_bad (if not NULL) pointing at the offending name in s
+ * and *ret_bad_len its length. */
+int net_interface_list_normalize(const char *s, char **ret, const char **ret_bad, size_t *ret_bad_len);

@@ -302,6 +302,67 @@ def netinfo_fails(bed):
     check('<suspend_mem/>' in r.stdout, 'the rest stands')
 
 
+def unit_properties(bed, unit, *names):
+    r = bed.run(['systemctl', '--user', 'show', unit, '-p', ','.join(names)])
+    check_equal(r.returncode, 0, f'systemctl show {unit}')
+    return dict(line.split('=', 1) for line in r.stdout.splitlines() if '=' in line)
+
+
+def journal_messages(bed, text):
+    return [e for e in list(bed.journal.entries) if text in e.get('MESSAGE', '')]
+
+
+def arm_wake_on_lan(bed):
+    '''WakeOnLanInterfaces=: the helper's service gets CAP_NET_ADMIN, the
+    host's network without IP and a netlink socket, and the helper tries
+    each interface before the alarm. veth cannot wake on a magic packet and
+    nosuch0 does not exist: both are logged, and the suspend goes on and
+    is woken by its alarm.'''
+    private_network()
+    veth_pair()
+    with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+        f.write(FAST_CONFIG + 'WakeOnLanInterfaces=veth-a nosuch0\n')
+    bed.start(logind={}, polkit=(), hostpmd=True)
+    bed.start_rtc_clock()
+
+    r = bed.run([bed.cli, '--delay=30min', '2min'])
+    check_equal(r.returncode, 0, f'scheduled ({r.stderr})')
+    shown = unit_properties(bed, 'hostpm-suspend.service', 'CapabilityBoundingSet', 'RestrictAddressFamilies',
+                            'PrivateNetwork', 'IPAddressDeny', 'ExecStart')
+    bed.run([bed.cli, '--cancel'])
+    check_equal(shown['CapabilityBoundingSet'], 'cap_net_admin', 'only CAP_NET_ADMIN')
+    check_equal(sorted(shown['RestrictAddressFamilies'].split()), ['AF_NETLINK', 'AF_UNIX'], 'families')
+    check_equal(shown['PrivateNetwork'], 'no', 'the host\'s interfaces')
+    check_equal(sorted(shown['IPAddressDeny'].split()), ['0.0.0.0/0', '::/0'], 'but no IP traffic')
+    check(' --wake-on-lan=veth-a,nosuch0 ' in shown['ExecStart'], f'the helper is told: {shown["ExecStart"]}')
+
+    r = bed.run([bed.cli, '--wait', '--json', '3s'], timeout=90)
+    check_equal(r.returncode, 0, f'the suspend went on ({r.stdout} {r.stderr})')
+    outcome = json.loads(r.stdout.splitlines()[1])
+    check_equal((outcome['result'], outcome['woken_by_alarm']), ('resumed', True), 'woken by the alarm')
+    check(journal_messages(bed, 'Wake-on-LAN not armed on veth-a: it cannot wake on a magic packet '
+                                '(it supports: nothing); continuing, the RTC alarm wakes the host.'),
+          'veth-a: logged why')
+    check(journal_messages(bed, 'Wake-on-LAN not armed on nosuch0: there is no such interface'), 'nosuch0: logged')
+
+
+def no_wake_on_lan_no_network(bed):
+    '''Without WakeOnLanInterfaces= the helper's service keeps no
+    capability, a private network and AF_UNIX only.'''
+    private_network()
+    with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+        f.write(FAST_CONFIG)
+    bed.start(logind={}, polkit=(), hostpmd=True)
+    r = bed.run([bed.cli, '--delay=30min', '2min'])
+    check_equal(r.returncode, 0, f'scheduled ({r.stderr})')
+    shown = unit_properties(bed, 'hostpm-suspend.service', 'CapabilityBoundingSet', 'RestrictAddressFamilies',
+                            'PrivateNetwork', 'ExecStart')
+    bed.run([bed.cli, '--cancel'])
+    check_equal((shown['CapabilityBoundingSet'], shown['RestrictAddressFamilies'], shown['PrivateNetwork']),
+                ('', 'AF_UNIX', 'yes'), 'nothing more')
+    check('--wake-on-lan' not in shown['ExecStart'], 'the helper arms nothing')
+
+
 CASES = {
     'status-many': status_many,
     'capabilities-json': capabilities_json,
@@ -316,6 +377,8 @@ CASES = {
     'wait-many': wait_many,
     'capabilities-interfaces': capabilities_interfaces,
     'netinfo-fails': netinfo_fails,
+    'arm-wake-on-lan': arm_wake_on_lan,
+    'no-wake-on-lan-no-network': no_wake_on_lan_no_network,
 }
 
 if __name__ == '__main__':
