@@ -1,14 +1,18 @@
-'''The bed as a set of SSH hosts (tests/integration/test-hosts.py,
-bench/fanout.py): a network namespace of the bed's own, an sshd in it with a
-key-only config, and an ssh_config naming node01 … node32, each at its own
-127.0.0.x, all reaching that sshd, whose sessions reach the bed's bus.
+'''The bed's own network (tests/integration/test-hosts.py, bench/fanout.py):
+a network namespace of the bed's own; the bed as a set of SSH hosts (an sshd
+in it with a key-only config, and an ssh_config naming node01 … node32, each
+at its own 127.0.0.x, all reaching that sshd, whose sessions reach the bed's
+bus); veth pairs, a packet capture on an interface, /etc/ethers, and
+hostpm-netinfo in the bed's manager.
 '''
 
 import ctypes
 import os
+import shutil
 import socket
 import subprocess
 import textwrap
+import threading
 
 import testbed
 from testbed import wait_for
@@ -131,3 +135,85 @@ class Ssh:
     def calls(self):
         with open(self.calls_log, encoding='ascii') as f:
             return f.read().splitlines()
+
+
+def install_netinfo(bed, exec_start=None):
+    '''hostpm-netinfo.socket and its service as meson configured them, in
+    the bed's manager, running the build's program (or exec_start). The
+    manager cannot switch users: DynamicUser= is reset; it runs as root
+    with the unit's one capability.'''
+    build_units = os.path.dirname(bed.artifact('HOSTPMD_UNIT'))
+    shutil.copy(os.path.join(build_units, 'hostpm-netinfo@.service'), bed.unit_dir)
+    shutil.copy(bed.path('units', 'hostpm-netinfo.socket'), bed.unit_dir)
+    program = exec_start or bed.artifact('HOSTPM_NETINFO')
+    dropin = os.path.join(bed.unit_dir, 'hostpm-netinfo@.service.d')
+    os.makedirs(dropin, exist_ok=True)
+    with open(os.path.join(dropin, 'testbed.conf'), 'w', encoding='utf-8') as f:
+        f.write(f'[Service]\nExecStart=\nExecStart={program}\nBindReadOnlyPaths={program.split()[0]}\n'
+                'DynamicUser=no\n')
+
+
+def veth_pair():
+    '''Two interfaces whose driver has no Wake-on-LAN, with known MACs.'''
+    subprocess.run(['ip', 'link', 'add', 'veth-a', 'address', '02:00:00:00:00:0a', 'type', 'veth',
+                    'peer', 'name', 'veth-b', 'address', '02:00:00:00:00:0b'], check=True)
+
+
+class Capture:
+    '''Every UDP/IPv4 packet that arrives on an interface, read with a
+    packet socket bound to it: what went over that link, not what the
+    local stack delivered.'''
+
+    def __init__(self, ifname):
+        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+        self.sock.bind((ifname, 0x0800))
+        self.sock.settimeout(0.1)
+        self.packets = []  # (destination address, destination port, payload)
+        self.stop = False
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while not self.stop:
+            try:
+                ip = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            header = (ip[0] & 0x0f) * 4
+            if ip[9] != 17:  # UDP
+                continue
+            udp = ip[header:]
+            self.packets.append((socket.inet_ntoa(ip[16:20]), int.from_bytes(udp[2:4], 'big'), udp[8:]))
+
+    def wait(self, count):
+        wait_for(lambda: len(self.packets) >= count, f'{count} packets on the wire')
+        return self.packets
+
+    def close(self):
+        self.stop = True
+        self.thread.join()
+        self.sock.close()
+
+
+def magic(mac):
+    return b'\xff' * 6 + bytes.fromhex(mac.replace(':', '')) * 16
+
+
+def link_pair():
+    '''veth-a (10.99.0.1) and veth-b (10.99.0.2), up, on one /24.'''
+    veth_pair()
+    for name, address in (('veth-a', '10.99.0.1/24'), ('veth-b', '10.99.0.2/24')):
+        subprocess.run(['ip', 'addr', 'add', address, 'dev', name], check=True)
+        subprocess.run(['ip', 'link', 'set', name, 'up'], check=True)
+
+
+def ethers(bed, content):
+    '''/etc/ethers, in the bed's mount namespace only: /etc as an overlay
+    whose upper layer is the bed's.'''
+    upper, work = os.path.join(bed.root, 'etc-upper'), os.path.join(bed.root, 'etc-work')
+    os.makedirs(upper)
+    os.makedirs(work)
+    with open(os.path.join(upper, 'ethers'), 'w', encoding='ascii') as f:
+        f.write(content)
+    subprocess.run(['mount', '-t', 'overlay', 'overlay', '-o', f'lowerdir=/etc,upperdir={upper},workdir={work}',
+                    '/etc'], check=True)

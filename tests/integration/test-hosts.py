@@ -17,13 +17,11 @@ and logs each connection, so a case can tell what was (not) sent.
 import json
 import os
 import re
-import shutil
-import subprocess
 
 import testbed
 from testbed import check, check_equal
 
-from sshbed import Ssh, private_network
+from sshbed import Capture, Ssh, ethers, install_netinfo, link_pair, magic, private_network, veth_pair
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_HOSTS_DIFFER = 0, 1, 2, 5, 10
 FAST_CONFIG = '[Suspend]\nDelay=1s\nMinimumDuration=2s\n'
@@ -38,28 +36,6 @@ def start(bed, config=FAST_CONFIG, extra_hosts=''):
     ssh = Ssh(bed)
     ssh.start(extra_hosts)
     return ssh
-
-
-def install_netinfo(bed, exec_start=None):
-    '''hostpm-netinfo.socket and its service as meson configured them, in
-    the bed's manager, running the build's program (or exec_start). The
-    manager cannot switch users: DynamicUser= is reset; it runs as root
-    with the unit's one capability.'''
-    build_units = os.path.dirname(bed.artifact('HOSTPMD_UNIT'))
-    shutil.copy(os.path.join(build_units, 'hostpm-netinfo@.service'), bed.unit_dir)
-    shutil.copy(bed.path('units', 'hostpm-netinfo.socket'), bed.unit_dir)
-    program = exec_start or bed.artifact('HOSTPM_NETINFO')
-    dropin = os.path.join(bed.unit_dir, 'hostpm-netinfo@.service.d')
-    os.makedirs(dropin, exist_ok=True)
-    with open(os.path.join(dropin, 'testbed.conf'), 'w', encoding='utf-8') as f:
-        f.write(f'[Service]\nExecStart=\nExecStart={program}\nBindReadOnlyPaths={program.split()[0]}\n'
-                'DynamicUser=no\n')
-
-
-def veth_pair():
-    '''Two interfaces whose driver has no Wake-on-LAN, with known MACs.'''
-    subprocess.run(['ip', 'link', 'add', 'veth-a', 'address', '02:00:00:00:00:0a', 'type', 'veth',
-                    'peer', 'name', 'veth-b', 'address', '02:00:00:00:00:0b'], check=True)
 
 
 def cli(bed, ssh, *args, env=None, timeout=60):
@@ -363,6 +339,83 @@ def no_wake_on_lan_no_network(bed):
     check('--wake-on-lan' not in shown['ExecStart'], 'the helper arms nothing')
 
 
+def wake_packet(bed):
+    '''--wake sends the 102-byte magic packet as a UDP broadcast; captured
+    where it arrives, on the other end of a veth pair.'''
+    private_network()
+    link_pair()
+    capture = Capture('veth-b')
+    try:
+        r = bed.run([bed.cli, '--wake', '--interface=veth-a', '--broadcast=10.99.0.255', '52:54:00:12:34:56'])
+        check_equal(r.returncode, 0, f'exit status ({r.stderr})')
+        check_equal(r.stdout, 'Sent a magic packet for 52:54:00:12:34:56 to 10.99.0.255 port 9 out of veth-a.\n',
+                    'says what it sent')
+        (dst, port, payload), = capture.wait(1)
+        check_equal((dst, port), ('10.99.0.255', 9), 'destination')
+        check_equal(len(payload), 102, 'payload size')
+        check_equal(payload, magic('52:54:00:12:34:56'), 'payload: 6 x 0xff, 16 x the MAC')
+
+        # the limited broadcast out of the interface, another port, uppercase and dashes
+        r = bed.run([bed.cli, '--wake', '--interface=veth-a', '--port=7', '--json', '52-54-00-AB-CD-EF'])
+        check_equal(r.returncode, 0, f'exit status ({r.stderr})')
+        check_equal(json.loads(r.stdout), {'target': '52-54-00-AB-CD-EF', 'mac': '52:54:00:ab:cd:ef', 'sent': True,
+                                           'destination': '255.255.255.255', 'port': 7, 'error': None}, 'JSON')
+        dst, port, payload = capture.wait(2)[1]
+        check_equal((dst, port, payload), ('255.255.255.255', 7, magic('52:54:00:ab:cd:ef')), 'second packet')
+    finally:
+        capture.close()
+
+
+def wake_by_name(bed):
+    '''Names from /etc/ethers, host lists included; an unknown name fails
+    alone, the others are sent.'''
+    private_network()
+    link_pair()
+    ethers(bed, '52:54:00:aa:bb:01 node01\n52:54:00:aa:bb:02 node02\n')
+    capture = Capture('veth-b')
+    try:
+        r = bed.run([bed.cli, '--wake', '--json', '--interface=veth-a', 'node[01-02]', 'nosuch'])
+        check_equal(r.returncode, 1, f'not all sent ({r.stderr})')
+        lines = [json.loads(line) for line in r.stdout.splitlines()]
+        check_equal([(o['target'], o['mac'], o['sent']) for o in lines],
+                    [('node01', '52:54:00:aa:bb:01', True), ('node02', '52:54:00:aa:bb:02', True),
+                     ('nosuch', None, False)], 'per target')
+        check('not in /etc/ethers' in lines[2]['error'], f'says why: {lines[2]}')
+        payloads = sorted(p for _, _, p in capture.wait(2))
+        check_equal(payloads, [magic('52:54:00:aa:bb:01'), magic('52:54:00:aa:bb:02')], 'both packets')
+    finally:
+        capture.close()
+
+
+def wake_refusals(bed):
+    '''Bad input is refused before anything is sent.'''
+    private_network()
+    link_pair()
+    capture = Capture('veth-b')
+    try:
+        for args, words in ((['--wake'], 'needs a MAC'),
+                            (['--wake', '--port=0', '52:54:00:12:34:56'], 'expected a UDP port from 1 to 65535'),
+                            (['--wake', '--port=70000', '52:54:00:12:34:56'], 'expected a UDP port'),
+                            (['--wake', '--broadcast=10.99.0', '52:54:00:12:34:56'], 'expected an IPv4 address'),
+                            (['--wake', '--broadcast=ff02::1', '52:54:00:12:34:56'], 'expected an IPv4 address'),
+                            (['--wake', '--interface=a/b', '52:54:00:12:34:56'], 'expected an interface name'),
+                            (['--wake', '-H', 'node01', '52:54:00:12:34:56'], '--wake sends from here'),
+                            (['--port=9', '--status'], 'go with --wake'),
+                            (['--wake', 'node[01-', '52:54:00:12:34:56'], 'malformed host list')):
+            r = bed.run([bed.cli, *args])
+            check_equal(r.returncode, EXIT_USAGE, f'{args}: exit status')
+            check(words in r.stderr, f'{args}: says why: {r.stderr}')
+        r = bed.run([bed.cli, '--wake', '--interface=nope0', '52:54:00:12:34:56'])
+        check_equal(r.returncode, EXIT_FAILED, 'no such interface')
+        check("No interface 'nope0'" in r.stderr, r.stderr)
+        r = bed.run([bed.cli, '--wake', '--interface=veth-a', 'ff:ff:ff:ff:ff:ff', '00:00:00:00:00:00'])
+        check_equal(r.returncode, EXIT_FAILED, 'not a NIC\'s address')
+        check_equal(r.stderr.count('a multicast or zero address is no NIC\'s'), 2, r.stderr)
+        check_equal(capture.packets, [], 'nothing sent')
+    finally:
+        capture.close()
+
+
 CASES = {
     'status-many': status_many,
     'capabilities-json': capabilities_json,
@@ -379,6 +432,9 @@ CASES = {
     'netinfo-fails': netinfo_fails,
     'arm-wake-on-lan': arm_wake_on_lan,
     'no-wake-on-lan-no-network': no_wake_on_lan_no_network,
+    'wake-packet': wake_packet,
+    'wake-by-name': wake_by_name,
+    'wake-refusals': wake_refusals,
 }
 
 if __name__ == '__main__':
