@@ -11,6 +11,7 @@
 #include "config.h"
 #include "capabilities.h"
 #include "log-limit.h"
+#include "net-info.h"
 #include "schedule.h"
 
 typedef struct BusNameOwner BusNameOwner;
@@ -25,6 +26,8 @@ typedef struct Manager {
 
         CapabilitiesQuery *capabilities_query;
         CapabilitiesWaiter *capabilities_waiters;
+        Capabilities *capabilities_logind;   /* logind has answered; the interfaces are still out */
+        NetInfo *net_info;
 
         SuspendRequest *requests;      /* between arrival and reply */
         LogLimit log_limit;            /* what refused callers may make us journal, per UID */

@@ -45,6 +45,7 @@ typedef struct HelperRequest {
         uint64_t min_seconds;           /* MinimumDuration=, checked again by the helper; 0: not passed */
         bool ignore_inhibitors;
         const char *rtc_device;
+        const char *wake_on_lan;   /* "eno1,eno2" to arm first (WakeOnLanInterfaces=), or NULL */
         uid_t requester_uid;
         pid_t requester_pid;
 } HelperRequest;

@@ -13,13 +13,17 @@
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
 #include "history-client.h"
+#include "host-targets.h"
 #include "log.h"
 #include "macro.h"
 #include "metrics.h"
+#include "multi-host.h"
+#include "net-interfaces.h"
 #include "polkit-agent.h"
 #include "suspend-plan.h"
 #include "timespan.h"
 #include "verbs.h"
+#include "wake.h"
 
 typedef enum Action {
         ACTION_SCHEDULE,
@@ -28,6 +32,7 @@ typedef enum Action {
         ACTION_CAPABILITIES,
         ACTION_HISTORY,
         ACTION_METRICS,
+        ACTION_WAKE,
 } Action;
 
 static Action arg_action = ACTION_SCHEDULE;
@@ -45,6 +50,13 @@ static const char *arg_host = NULL;
 static const char *arg_cancel_id = NULL;
 static uint64_t arg_since_usec = 0;
 static const char *arg_output_path = NULL;
+static char **arg_hosts = NULL;         /* every -H, in order */
+static size_t arg_n_hosts = 0;
+static unsigned arg_parallel = MULTI_HOST_PARALLEL_DEFAULT;
+static HostTargets arg_targets = {0};  /* several hosts: a per-host table */
+static WakeArgs arg_wake = { .broadcast_text = WAKE_BROADCAST_DEFAULT, .port = WOL_PORT_DEFAULT };
+static char **arg_wake_targets = NULL;  /* points into argv */
+static size_t arg_n_wake_targets = 0;
 
 static void help(void) {
         const char *n = program_invocation_short_name;
@@ -53,6 +65,7 @@ static void help(void) {
                "       %s [OPTIONS] --until=TIME\n"
                "       %s --cancel[=ID] | --status | --capabilities [--xml | --json]\n"
                "       %s --history [--since=TIME] [--json] | --metrics [--output=FILE]\n"
+               "       %s --wake [--interface=IF] [--broadcast=ADDR] [--port=N] MAC|HOST...\n"
                "\n"
                "Suspend this host for a given time and let its RTC wake it up.\n"
                "\n"
@@ -78,7 +91,15 @@ static void help(void) {
                "     --output=FILE        With --metrics: replace FILE atomically instead of printing\n"
                "     --json               JSON output\n"
                "     --no-ask-password    Never ask for a password (polkit)\n"
+               "     --wake               Send a Wake-on-LAN magic packet to each MAC or HOST\n"
+               "                          (a name in /etc/ethers; host lists as for -H)\n"
+               "     --interface=IF       With --wake: send out of this interface\n"
+               "     --broadcast=ADDR     With --wake: to this IPv4 address (default %s)\n"
+               "     --port=N             With --wake: to this UDP port (default %u)\n"
                "  -H --host=[USER@]HOST   Operate on a remote host, over SSH\n"
+               "  -H --host=[USER@]LIST   ... on several: repeat -H, or a Slurm hostlist such as\n"
+               "                          node[01-04,07],gpu1; one row (--json: line) per host\n"
+               "     --parallel=N         With several hosts: at most N at once (default %u)\n"
                "\n"
                "Exit status:\n"
                "  0  success\n"
@@ -90,8 +111,10 @@ static void help(void) {
                "  6  refused: unsupported target, duration or time out of range, no wake alarm\n"
                "  7  nothing to cancel (or request ID is not the one pending)\n"
                "  8  too late to cancel: the suspend has started\n"
-               "  9  --wait: the suspend failed or the host did not resume as planned\n",
-               n, n, n, n);
+               "  9  --wait: the suspend failed or the host did not resume as planned\n"
+               " 10  several hosts: not all succeeded, and they failed differently\n"
+               "     (when all failed alike: that status)\n",
+               n, n, n, n, n, WAKE_BROADCAST_DEFAULT, WOL_PORT_DEFAULT, MULTI_HOST_PARALLEL_DEFAULT);
 }
 
 static int usage_error(const char *format, ...) _printf_(1, 2);
@@ -148,6 +171,11 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_SINCE,
                 ARG_METRICS,
                 ARG_OUTPUT,
+                ARG_PARALLEL,
+                ARG_WAKE,
+                ARG_INTERFACE,
+                ARG_BROADCAST,
+                ARG_PORT,
         };
         static const struct option options[] = {
                 { "help",              no_argument,       NULL, 'h'                   },
@@ -169,9 +197,15 @@ static int parse_argv(int argc, char *argv[]) {
                 { "since",             required_argument, NULL, ARG_SINCE             },
                 { "metrics",           no_argument,       NULL, ARG_METRICS           },
                 { "output",            required_argument, NULL, ARG_OUTPUT            },
+                { "parallel",          required_argument, NULL, ARG_PARALLEL          },
+                { "wake",              no_argument,       NULL, ARG_WAKE              },
+                { "interface",         required_argument, NULL, ARG_INTERFACE         },
+                { "broadcast",         required_argument, NULL, ARG_BROADCAST         },
+                { "port",              required_argument, NULL, ARG_PORT              },
                 { NULL, 0, NULL, 0 }
         };
         const char *until = NULL, *delay = NULL, *since = NULL;
+        bool wake_options = false;
         unsigned n_actions = 0;
         int c, r;
 
@@ -244,10 +278,54 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_OUTPUT:
                         arg_output_path = optarg;
                         break;
-                case 'H':
+                case 'H': {
+                        char **h;
+
                         if (isempty(optarg))
                                 return usage_error("empty --host; expected [USER@]HOST");
+                        h = realloc(arg_hosts, (arg_n_hosts + 1) * sizeof *h);
+                        if (!h)
+                                return log_oom();
+                        arg_hosts = h;
+                        arg_hosts[arg_n_hosts++] = optarg;
                         arg_host = optarg;
+                        break;
+                }
+                case ARG_PARALLEL: {
+                        unsigned long v;
+                        char *end;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end != '\0' || optarg[0] == '-' || v == 0 ||
+                            v > MULTI_HOST_PARALLEL_MAX)
+                                return usage_error("invalid --parallel '%s'; expected a number from 1 to %u",
+                                                   optarg, MULTI_HOST_PARALLEL_MAX);
+                        arg_parallel = (unsigned) v;
+                        break;
+                }
+                case ARG_WAKE:
+                        arg_action = ACTION_WAKE;
+                        n_actions++;
+                        break;
+                case ARG_INTERFACE:
+                        if (!net_interface_name_valid(optarg))
+                                return usage_error("invalid --interface '%s'; expected an interface name such as "
+                                                   "eno1", optarg);
+                        arg_wake.interface = optarg;
+                        wake_options = true;
+                        break;
+                case ARG_BROADCAST:
+                        if (wake_parse_broadcast(optarg, &arg_wake) < 0)
+                                return usage_error("invalid --broadcast '%s'; expected an IPv4 address such as "
+                                                   "192.168.1.255", optarg);
+                        wake_options = true;
+                        break;
+                case ARG_PORT:
+                        if (wake_parse_port(optarg, &arg_wake.port) < 0)
+                                return usage_error("invalid --port '%s'; expected a UDP port from 1 to 65535 "
+                                                   "(usually 9 or 7)", optarg);
+                        wake_options = true;
                         break;
                 case '?':
                         if (optopt != 0 && optopt < 0x100)
@@ -259,11 +337,35 @@ static int parse_argv(int argc, char *argv[]) {
                 }
 
         if (n_actions > 1)
-                return usage_error("--cancel, --status, --capabilities, --history and --metrics exclude each other; "
-                                   "give one");
+                return usage_error("--cancel, --status, --capabilities, --history, --metrics and --wake exclude "
+                                   "each other; give one");
         r = parse_history_args(since);
         if (r <= 0)
                 return r;
+        if (wake_options && arg_action != ACTION_WAKE)
+                return usage_error("--interface, --broadcast and --port go with --wake");
+        if (arg_action == ACTION_WAKE) {
+                if (arg_n_hosts > 0 || arg_output == OUTPUT_XML || until || delay || arg_dry_run || arg_wait ||
+                    arg_ignore_inhibitors)
+                        return usage_error("--wake sends from here and takes --interface, --broadcast, --port "
+                                           "and --json only");
+                if (optind >= argc)
+                        return usage_error("--wake needs a MAC (aa:bb:cc:dd:ee:ff) or a host name from "
+                                           "/etc/ethers");
+                if (wake_parse_broadcast(arg_wake.broadcast_text, &arg_wake) < 0)
+                        return -EINVAL;
+                arg_wake_targets = argv + optind;
+                arg_n_wake_targets = (size_t) (argc - optind);
+                return 1;
+        }
+        if (arg_n_hosts > 1 || (arg_n_hosts == 1 && host_argument_is_list(arg_hosts[0]))) {
+                /* several hosts: refused here if malformed, before anything is sent */
+                if (host_targets_expand(arg_hosts, arg_n_hosts, &arg_targets) < 0)
+                        return -EINVAL;
+                arg_host = NULL;
+                if (arg_output == OUTPUT_XML)
+                        return usage_error("--xml goes with one host; with several, use --json (one line per host)");
+        }
         if (arg_output == OUTPUT_XML && arg_action != ACTION_CAPABILITIES)
                 return usage_error("--xml goes with --capabilities only");
 
@@ -326,19 +428,11 @@ static int connect_bus(sd_bus **ret) {
         return 0;
 }
 
-int main(int argc, char *argv[]) {
+/* The verb on arg_host (NULL: this host); the process's exit status. */
+static int run_verb(void) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         pid_t agent = 0;
         int r;
-
-        log_set_program_name(program_invocation_short_name);
-        log_setup();
-
-        r = parse_argv(argc, argv);
-        if (r < 0)
-                return EXIT_USAGE;
-        if (r == 0)
-                return EXIT_OK;
 
         r = bus_errors_register();
         if (r >= 0)
@@ -384,6 +478,9 @@ int main(int argc, char *argv[]) {
                 r = verb_schedule(bus, &a, arg_output);
                 break;
         }
+        case ACTION_WAKE:  /* needs no bus: main() does it */
+                r = EXIT_FAILED;
+                break;
         }
         polkit_agent_close(agent);
 
@@ -391,5 +488,47 @@ int main(int argc, char *argv[]) {
                 log_error("Failed to write the output: %s", STRERROR(EIO));
                 return EXIT_FAILED;
         }
+        return r;
+}
+
+/* A worker of multi_host_run(): the same verb on one of the hosts, in JSON
+ * for the parent to read. */
+static int run_on_host(const char *host, void *userdata) {
+        arg_host = host;
+        arg_output = OUTPUT_JSON;
+        return run_verb();
+}
+
+static MultiHostVerb multi_host_verb(void) {
+        switch (arg_action) {
+        case ACTION_CANCEL:       return MULTI_HOST_CANCEL;
+        case ACTION_STATUS:       return MULTI_HOST_STATUS;
+        case ACTION_CAPABILITIES: return MULTI_HOST_CAPABILITIES;
+        case ACTION_SCHEDULE:
+        default:                  return MULTI_HOST_SCHEDULE;
+        }
+}
+
+int main(int argc, char *argv[]) {
+        int r;
+
+        log_set_program_name(program_invocation_short_name);
+        log_setup();
+
+        r = parse_argv(argc, argv);
+        if (r <= 0) {
+                host_targets_done(&arg_targets);
+                free(arg_hosts);
+                return r < 0 ? EXIT_USAGE : EXIT_OK;
+        }
+
+        if (arg_action == ACTION_WAKE)
+                r = verb_wake(arg_wake_targets, arg_n_wake_targets, &arg_wake, arg_output);
+        else if (arg_targets.n > 0)
+                r = multi_host_run(&arg_targets, arg_parallel, multi_host_verb(), arg_output, run_on_host, NULL);
+        else
+                r = run_verb();
+        host_targets_done(&arg_targets);
+        free(arg_hosts);
         return r;
 }
