@@ -10,6 +10,7 @@
 #include "macro.h"
 #include "schedule.h"
 #include "rtc.h"
+#include "test-seam.h"
 #include "timespan.h"
 
 /* systemd's default AccuracySec= is a minute; the suspend must start when
@@ -41,11 +42,10 @@ const char *pending_state_to_string(PendingState s) {
 }
 
 const char *helper_path(void) {
-        /* Test seam, read once: the build tree's helper instead of the
-         * installed one. */
-        const char *e = secure_getenv("HOSTPM_SLEEP_PATH");
+        /* in a test build, the build tree's helper instead of the installed one */
+        const char *e = test_seam_getenv(TEST_SEAM_SLEEP_PATH);
 
-        return isempty(e) ? LIBEXECDIR "/hostpm-sleep" : e;
+        return e ? e : LIBEXECDIR "/hostpm-sleep";
 }
 
 char **helper_argv_new(const char *path, const HelperRequest *req) {
@@ -122,11 +122,11 @@ int helper_argv_parse(char **argv, Pending *p) {
         return p->id && p->target >= 0 ? 0 : -EBADMSG;
 }
 
-/* Test seam, read once: transient properties the test bed's user manager
- * cannot apply (ProtectKernelTunables= and friends fail with 226/NAMESPACE
- * there). Production never sets it, so production hardening stays whole. */
+/* Test seam: transient properties the test bed's user manager cannot apply
+ * (ProtectHome= fails with 226/NAMESPACE there). A release build has no
+ * seams, so its hardening is always whole. */
 static bool property_omitted(const char *name) {
-        const char *e = secure_getenv("HOSTPM_TRANSIENT_OMIT");
+        const char *e = test_seam_getenv(TEST_SEAM_TRANSIENT_OMIT);
         size_t l = strlen(name);
 
         for (const char *p = e; p && *p; ) {
@@ -256,7 +256,7 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
         /* A helper from a build tree (the test seam) may live under /tmp,
          * which PrivateTmp= hides: bring it along. The installed one needs
          * nothing. */
-        if (r >= 0 && !isempty(secure_getenv("HOSTPM_SLEEP_PATH")))
+        if (r >= 0 && test_seam_getenv(TEST_SEAM_SLEEP_PATH))
                 r = sd_bus_message_append(m, "(sv)", "BindReadOnlyPaths", "a(ssbt)", 1,
                                           argv[0], argv[0], 0, UINT64_C(0));
         if (r >= 0) r = append_service_hardening(m, wakealarm);
