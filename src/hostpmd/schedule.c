@@ -122,9 +122,9 @@ int helper_argv_parse(char **argv, Pending *p) {
         return p->id && p->target >= 0 ? 0 : -EBADMSG;
 }
 
-/* Test seam: transient properties the test bed's user manager cannot apply
- * (ProtectHome= fails with 226/NAMESPACE there). A release build has no
- * seams, so its hardening is always whole. */
+/* Test seam: transient properties a test leaves out (the bed's user
+ * manager cannot apply ProtectHome=; memcheck needs executable memory). A
+ * release build has no seams, so its hardening is always whole. */
 static bool property_omitted(const char *name) {
         const char *e = test_seam_getenv(TEST_SEAM_TRANSIENT_OMIT);
         size_t l = strlen(name);
@@ -163,6 +163,11 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectControlGroups", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectClock", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectHostname", "b", 1);
+        /* /proc shows the helper its own processes and nothing of the
+         * kernel's (it reads no /proc file; sd-bus only /proc/self) */
+        if (r >= 0) r = APPEND_PROPERTY(m, "ProtectProc", "s", "invisible");
+        if (r >= 0) r = APPEND_PROPERTY(m, "ProcSubset", "s", "pid");
+        if (r >= 0) r = APPEND_PROPERTY(m, "PrivateIPC", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictNamespaces", "t", UINT64_C(0));
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictRealtime", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictSUIDSGID", "b", 1);
@@ -175,7 +180,10 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
          * as in a unit file: systemd does not parse "~" inside a list, it
          * logs "Failed to parse system call, ignoring" and drops it. */
         if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 1, 1, "@system-service");
-        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 0, 1, "@privileged");
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 0, 2, "@privileged", "@resources");
+        /* a denied call fails with EPERM rather than killing the helper
+         * mid-suspend, when the alarm may be set */
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallErrorNumber", "i", (int32_t) EPERM);
         if (r >= 0) r = APPEND_PROPERTY(m, "UMask", "u", 0077U);
         return r;
 }

@@ -70,7 +70,8 @@ SANDBOX = {
     'ProtectClock': 'yes', 'ProtectHostname': 'yes', 'RestrictNamespaces': 'yes', 'RestrictRealtime': 'yes',
     'RestrictSUIDSGID': 'yes', 'LockPersonality': 'yes', 'MemoryDenyWriteExecute': 'yes',
     'CapabilityBoundingSet': '', 'RestrictAddressFamilies': 'AF_UNIX', 'SystemCallArchitectures': 'native',
-    'UMask': '0077',
+    'UMask': '0077', 'ProtectProc': 'invisible', 'ProcSubset': 'pid', 'PrivateIPC': 'yes',
+    'SystemCallErrorNumber': '1',
 }
 OMITTABLE = list(SANDBOX) + ['ReadWritePaths', 'SystemCallFilter']
 
