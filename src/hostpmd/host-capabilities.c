@@ -4,6 +4,7 @@
 #include "host-capabilities.h"
 #include "log.h"
 #include "manager.h"
+#include "test-seam.h"
 
 struct CapabilitiesWaiter {
         capabilities_ready_t ready;
@@ -87,7 +88,7 @@ static uint64_t logind_timeout_usec(void) {
         static uint64_t timeout = 0;
 
         if (timeout == 0) {
-                const char *e = secure_getenv("HOSTPM_LOGIND_TIMEOUT_USEC");
+                const char *e = test_seam_getenv(TEST_SEAM_LOGIND_TIMEOUT_USEC);
                 unsigned long long v;
 
                 timeout = e && sscanf(e, "%llu", &v) == 1 && v > 0 ? v : CAPABILITIES_QUERY_TIMEOUT_USEC;

@@ -12,13 +12,14 @@
 #include "manager.h"
 #include "outcome.h"
 #include "suspend-request.h"
+#include "test-seam.h"
 
 /* How long hostpmd stays with nothing to do before it exits; D-Bus
  * activation brings it back on the next call. */
 #define IDLE_TIMEOUT_USEC (30 * USEC_PER_SEC)
 
 static uint64_t idle_timeout_usec(void) {
-        const char *e = secure_getenv("HOSTPM_IDLE_TIMEOUT_USEC");  /* test seam */
+        const char *e = test_seam_getenv(TEST_SEAM_IDLE_TIMEOUT_USEC);
         unsigned long long v;
 
         if (!isempty(e) && sscanf(e, "%llu", &v) == 1 && v > 0)

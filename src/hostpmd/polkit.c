@@ -4,6 +4,7 @@
 #include "log.h"
 #include "macro.h"
 #include "polkit.h"
+#include "test-seam.h"
 
 /* A person may take a while to type a password; a service may not. */
 #define POLKIT_TIMEOUT_USEC             (25 * USEC_PER_SEC)
@@ -37,7 +38,7 @@ static uint64_t polkit_timeout_usec(bool interactive) {
         static uint64_t override = UINT64_MAX;
 
         if (override == UINT64_MAX) {
-                const char *e = secure_getenv("HOSTPM_POLKIT_TIMEOUT_USEC");
+                const char *e = test_seam_getenv(TEST_SEAM_POLKIT_TIMEOUT_USEC);
                 unsigned long long v;
 
                 override = e && sscanf(e, "%llu", &v) == 1 ? v : 0;  /* 0: the defaults */

@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "schedule.h"
 #include "rtc.h"
+#include "test-seam.h"
 #include "timespan.h"
 
 /* systemd's default AccuracySec= is a minute; the suspend must start when
@@ -43,11 +44,10 @@ const char *pending_state_to_string(PendingState s) {
 }
 
 const char *helper_path(void) {
-        /* Test seam, read once: the build tree's helper instead of the
-         * installed one. */
-        const char *e = secure_getenv("HOSTPM_SLEEP_PATH");
+        /* in a test build, the build tree's helper instead of the installed one */
+        const char *e = test_seam_getenv(TEST_SEAM_SLEEP_PATH);
 
-        return isempty(e) ? LIBEXECDIR "/hostpm-sleep" : e;
+        return e ? e : LIBEXECDIR "/hostpm-sleep";
 }
 
 char **helper_argv_new(const char *path, const HelperRequest *req) {
@@ -126,11 +126,11 @@ int helper_argv_parse(char **argv, Pending *p) {
         return p->id && p->target >= 0 ? 0 : -EBADMSG;
 }
 
-/* Test seam, read once: transient properties the test bed's user manager
- * cannot apply (ProtectKernelTunables= and friends fail with 226/NAMESPACE
- * there). Production never sets it, so production hardening stays whole. */
+/* Test seam: transient properties a test leaves out (the bed's user
+ * manager cannot apply ProtectHome=; memcheck needs executable memory). A
+ * release build has no seams, so its hardening is always whole. */
 static bool property_omitted(const char *name) {
-        const char *e = secure_getenv("HOSTPM_TRANSIENT_OMIT");
+        const char *e = test_seam_getenv(TEST_SEAM_TRANSIENT_OMIT);
         size_t l = strlen(name);
 
         for (const char *p = e; p && *p; ) {
@@ -198,6 +198,11 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectControlGroups", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectClock", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectHostname", "b", 1);
+        /* /proc shows the helper its own processes and nothing of the
+         * kernel's (it reads no /proc file; sd-bus only /proc/self) */
+        if (r >= 0) r = APPEND_PROPERTY(m, "ProtectProc", "s", "invisible");
+        if (r >= 0) r = APPEND_PROPERTY(m, "ProcSubset", "s", "pid");
+        if (r >= 0) r = APPEND_PROPERTY(m, "PrivateIPC", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictNamespaces", "t", UINT64_C(0));
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictRealtime", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictSUIDSGID", "b", 1);
@@ -214,7 +219,10 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
          * as in a unit file: systemd does not parse "~" inside a list, it
          * logs "Failed to parse system call, ignoring" and drops it. */
         if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 1, 1, "@system-service");
-        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 0, 1, "@privileged");
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallFilter", "(bas)", 0, 2, "@privileged", "@resources");
+        /* a denied call fails with EPERM rather than killing the helper
+         * mid-suspend, when the alarm may be set */
+        if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallErrorNumber", "i", (int32_t) EPERM);
         if (r >= 0) r = APPEND_PROPERTY(m, "UMask", "u", 0077U);
         return r;
 }
@@ -295,7 +303,7 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
         /* A helper from a build tree (the test seam) may live under /tmp,
          * which PrivateTmp= hides: bring it along. The installed one needs
          * nothing. */
-        if (r >= 0 && !isempty(secure_getenv("HOSTPM_SLEEP_PATH")))
+        if (r >= 0 && test_seam_getenv(TEST_SEAM_SLEEP_PATH))
                 r = sd_bus_message_append(m, "(sv)", "BindReadOnlyPaths", "a(ssbt)", 1,
                                           argv[0], argv[0], 0, UINT64_C(0));
         if (r >= 0) r = append_service_hardening(m, wakealarm, !isempty(req->wake_on_lan));

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "net-interfaces.h"
 #include "rtc.h"
+#include "test-seam.h"
 #include "timespan.h"
 
 #define CONFIG_SECTION "Suspend"
@@ -68,8 +69,8 @@ const char *config_dir(void) {
         static const char *dir = NULL;
 
         if (!dir) {
-                const char *e = secure_getenv("HOSTPM_CONFIG_DIR");
-                dir = isempty(e) ? SYSCONFDIR "/hostpm" : e;
+                const char *e = test_seam_getenv(TEST_SEAM_CONFIG_DIR);
+                dir = e ? e : SYSCONFDIR "/hostpm";
         }
         return dir;
 }

@@ -51,5 +51,5 @@ void config_done(Config *c);
  *   -EISDIR, -ENOTDIR, -EACCES, ...   the file or directory cannot be read */
 int config_load(const char *dir, Config *ret, char **ret_error);
 
-/* $HOSTPM_CONFIG_DIR (read once), else SYSCONFDIR "/hostpm". */
+/* SYSCONFDIR "/hostpm", or in a test build its seam (test-seam.h). */
 const char *config_dir(void);

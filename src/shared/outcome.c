@@ -8,6 +8,7 @@
 #include "json-util.h"
 #include "macro.h"
 #include "outcome.h"
+#include "test-seam.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_tokener *, json_tokener_free)
 
@@ -47,8 +48,8 @@ const char *outcome_state_dir(void) {
         if (!isempty(e) && e[0] != ':')
                 (void) snprintf(dir, sizeof(dir), "%.*s", (int) strcspn(e, ":"), e);
         else {
-                e = secure_getenv("HOSTPM_STATE_DIR");
-                (void) snprintf(dir, sizeof(dir), "%s", isempty(e) ? "/var/lib/hostpm" : e);
+                e = test_seam_getenv(TEST_SEAM_STATE_DIR);
+                (void) snprintf(dir, sizeof(dir), "%s", e ? e : "/var/lib/hostpm");
         }
         return dir;
 }

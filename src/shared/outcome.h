@@ -43,7 +43,8 @@ const char *outcome_result_to_string(OutcomeResult r);
 OutcomeResult outcome_result_from_string(const char *s);
 
 /* $STATE_DIRECTORY (set by systemd from StateDirectory=hostpm; its first
- * entry), else $HOSTPM_STATE_DIR, else /var/lib/hostpm. Read once. */
+ * entry), else /var/lib/hostpm (in a test build: else its seam,
+ * test-seam.h). Read once. */
 const char *outcome_state_dir(void);
 
 /* Creates state_dir if missing (not its parents). NULL strings are written

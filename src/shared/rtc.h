@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* The RTC wake device, under a sysfs root that tests may move
- * (HOSTPM_SYSFS_ROOT, read once). Paths are <root>/class/rtc/<device>/... */
+/* The RTC wake device, under a sysfs root that only a test build may move
+ * (test-seam.h). Paths are <root>/class/rtc/<device>/... */
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -180,7 +180,8 @@ class Check:
         svc = props.get("hostpm-suspend.service", {})
         want = {"ProtectKernelTunables": "yes", "ProtectSystem": "strict", "NoNewPrivileges": "yes",
                 "PrivateNetwork": "yes", "PrivateDevices": "yes", "CapabilityBoundingSet": "",
-                "RestrictAddressFamilies": "AF_UNIX"}
+                "RestrictAddressFamilies": "AF_UNIX", "ProtectProc": "invisible", "ProcSubset": "pid",
+                "PrivateIPC": "yes", "SystemCallErrorNumber": "1"}
         bad = {k: svc.get(k) for k, v in want.items() if svc.get(k) != v}
         self.check(svc and not bad, "hostpm-suspend.service carried the shipped hardening %s%s"
                    % (", ".join("%s=%s" % kv for kv in want.items()),

@@ -88,7 +88,7 @@ PrivateTmp PrivateDevices PrivateNetwork ProtectKernelTunables ProtectKernelModu
 ProtectControlGroups ProtectClock ProtectHostname RestrictNamespaces RestrictRealtime RestrictSUIDSGID
 LockPersonality MemoryDenyWriteExecute CapabilityBoundingSet AmbientCapabilities RestrictAddressFamilies
 SystemCallArchitectures SystemCallFilter SystemCallErrorNumber ReadWritePaths ReadOnlyPaths InaccessiblePaths
-StateDirectory UMask Type CollectMode Result ExecMainStatus ExecMainCode"
+StateDirectory UMask Type CollectMode Result ExecMainStatus ExecMainCode ProtectProc ProcSubset PrivateIPC RemoveIPC"
 
 show_units() {  # show_units FILE: both transient units, if loaded
     {

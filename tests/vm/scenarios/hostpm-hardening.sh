@@ -20,6 +20,9 @@ echo $? >"$out/schedule.rc"
 log "root scheduled (exit $(cat "$out/schedule.rc")): $(head -n 1 "$out/schedule.out")"
 show_units "$out/units-pending.txt"
 show_hostpmd "$out/hostpmd-show.txt"
+# the production figures (the test bed's user manager cannot give them)
+systemd-analyze security --no-pager hostpmd.service >"$out/security-hostpmd.txt" 2>&1
+systemd-analyze security --no-pager hostpm-suspend.service >"$out/security-transient.txt" 2>&1
 pid=$(systemctl show -p MainPID --value hostpmd.service)
 grep -E '^(Uid|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp):' "/proc/$pid/status" \
     >"$out/hostpmd-proc-status.txt" 2>&1
