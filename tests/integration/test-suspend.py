@@ -72,7 +72,7 @@ def cycle(bed):
     # in the service with the request as its argv, and was the one to ask.
     check_equal((call['method'], call['flags'], call['error']), ('SuspendWithFlags', 1, ''),
                 'the sleep call: with flags, SD_LOGIND_ROOT_CHECK_INHIBITORS')
-    check_alarm_at_call(call, 3)
+    check_alarm_at_call(call, 3, plan)
     p = hostpm_properties(bed)
     check_equal((p['PendingId'], p['PendingState'], p['PendingTarget'], p['PendingRequesterUID']),
                 (request_id, 'suspending', 'mem', 0), 'pending while asleep')
@@ -200,7 +200,7 @@ def target_case(target, verb):
         calls = sleep_records(bed)
         check_equal([(c['method'], c['flags']) for c in calls], [(f'{verb}WithFlags', 1)],
                     f'the logind verb for {target}')
-        check_alarm_at_call(calls[0], 2)
+        check_alarm_at_call(calls[0], 2, plan)
     test.__doc__ = f'--target={target} is logind\'s {verb}WithFlags().'
     return test
 
@@ -396,7 +396,7 @@ def logind_refuses(bed):
     check('AccessDenied' in p['LastError'] and 'not today' in p['LastError'], f'the reason: {p["LastError"]!r}')
     (call,) = sleep_records(bed)
     check_equal(call['error'], 'org.freedesktop.DBus.Error.AccessDenied', 'the call was refused')
-    check_alarm_at_call(call, 2)
+    check_alarm_at_call(call, 2, plan)
     check(wakealarm(bed) in ('', '0'), f'the alarm is cleared: {wakealarm(bed)!r}')
     wait_nothing_left(bed, 'the failed units to go')
 
