@@ -207,23 +207,26 @@ def logind_sleep_until_alarm(bed):
 
 def logind_sleep_without_alarm(bed):
     '''No alarm (or one in the past) never fires: the sleep ends at
-    SleepMaxSec. One sleep at a time; WakeUp() ends one early.'''
+    SleepMaxSec. One sleep at a time; WakeUp() ends one early. (The sleep
+    that must still be on when the second verb comes is an hour long: a
+    loaded machine may take longer than any short one.)'''
     bed.make_rtc(alarm=int(time.time()) - 10)
-    bed.start(logind={'SleepMaxSec': 0.5})
+    bed.start(logind={'SleepMaxSec': 3600})
     signals = _watch_prepare_for_sleep(bed)
     logind = logind_manager(bed)
+    control = bed.mocks['logind'].control
     logind.SuspendWithFlags(dbus.UInt64(0))
     check_equal(dbus_error_name(lambda: logind.Hibernate(False)),
                 'org.freedesktop.login1.OperationInProgress', 'a second sleep meanwhile')
-    bed.iterate_until(lambda: signals == [True, False], 'the bounded sleep to end')
+    control.WakeUp()
+    bed.iterate_until(lambda: signals == [True, False], 'WakeUp() to end the sleep')
     with open(bed.wakealarm_path, encoding='ascii') as f:
         check(f.read().strip() != '', 'a past alarm that never fired is still set')
 
-    bed.make_rtc(alarm=int(time.time()) + 3600)
+    control.SetSleepMaxSec(0.5)
     logind.HybridSleep(False)
-    bed.mocks['logind'].control.WakeUp()
-    bed.iterate_until(lambda: signals == [True, False, True, False], 'WakeUp() to end the sleep')
-    sleeps = [(str(v), bool(b)) for v, _s, _e, b in bed.mocks['logind'].control.GetSleeps()]
+    bed.iterate_until(lambda: signals == [True, False, True, False], 'the bounded sleep to end')
+    sleeps = [(str(v), bool(b)) for v, _s, _e, b in control.GetSleeps()]
     check_equal(sleeps, [('Suspend', False), ('HybridSleep', False)], 'GetSleeps')
 
 
