@@ -307,8 +307,10 @@ def rtc_tree(bed):
 
 def concurrency_check(bed):
     '''The capture proves concurrency by order alone: four calls sent at
-    once pass, the same four sent one after the other fail.'''
-    bed.start(logind={'CanBatch': 4, 'CanDelayMs': 200})
+    once pass, the same four sent one after the other fail. (The mock
+    answers a call alone 2 s after it: longer than a loaded machine may
+    pause the test between two sends.)'''
+    bed.start(logind={'CanBatch': 4, 'CanDelayMs': 2000})
     logind = logind_manager(bed)
     with buscapture.BusCapture(bed, 'capture-concurrent') as capture:
         answers = []
