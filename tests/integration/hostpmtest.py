@@ -1,19 +1,11 @@
 '''What the hostpm test scripts share: constants, starting the bed with
-hostpmd, clients (the CLI and D-Bus callers, as root or another user), what
-the bed's services say, and the journal.
-
-    import hostpmtest as h
-
-    def polkit_absent(bed):
-        watch = h.start(bed, polkit=None)
-        client, r = h.run_cli(bed, ['--no-ask-password', '10min'])
-        check_equal(r.returncode, h.EXIT_NOT_AUTHORIZED, 'exit status')
-        h.decision(bed, 'DENIED', h.NOBODY, client)
-        watch.check_nothing_made('polkit absent')
+hostpmd (start() returns a Watch of what must not be left behind), clients
+(the CLI and D-Bus callers, as root or another user), what the bed's
+services say, and the journal.
 
 Clients run as an unprivileged user (uid 65534) unless told otherwise, so
 the journal names a uid other than the test's and polkit is really asked.
-D-Bus clients are busclient.py processes (setpriv switches the user; no
+D-Bus clients are busclient.py processes; setpriv switches the user (no
 Python runs between fork and exec).
 '''
 
@@ -193,8 +185,8 @@ class Client:
         self.bed = bed
         spec = {'calls': calls, 'ping': ping, 'connections': connections, 'timeout': timeout}
         argv = as_user(uid, [testbed.PYTHON, BUSCLIENT, json.dumps(spec)])
-        self.popen = subprocess.Popen(argv, env=bed.env, stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.popen = subprocess.Popen(  # pylint: disable=consider-using-with
+            argv, env=bed.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.pid = self.popen.pid  # setpriv execs: the same process
         log(bed, f'client {self.pid} (uid {uid}): {json.dumps(calls)}')
 
@@ -242,15 +234,6 @@ def activate(bed):
     return hostpmd_state(bed)[1]
 
 
-def dbus_error(fn):
-    '''(name, message) of the D-Bus error fn() raised; None if it did not.'''
-    try:
-        fn()
-    except dbus.exceptions.DBusException as e:
-        return e.get_dbus_name(), e.get_dbus_message()
-    return None
-
-
 def run_cli(bed, args, uid=NOBODY, timeout=60, env=None):
     '''The CLI as `uid`; returns (pid, CompletedProcess).'''
     argv = as_user(uid, [bed.cli, *args])
@@ -275,7 +258,7 @@ def run_as(bed, argv, uid=NOBODY, timeout=60):
     return r
 
 
-class Result:
+class Result:  # what cli() ran: returncode, stdout, stderr, pid
     def __init__(self, run, pid):
         self.returncode = run.returncode
         self.stdout = run.stdout
@@ -356,7 +339,7 @@ def hostpmd_state(bed):
     return p['ActiveState'], p['MainPID'], p['NRestarts']
 
 
-def hostpmd_pid(bed):
+def hostpmd_pid(bed):  # MainPID of hostpmd.service
     return hostpmd_state(bed)[1]
 
 

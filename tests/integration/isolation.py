@@ -260,8 +260,8 @@ def run_outer(script, case):
     report_sock, inner_sock = socket.socketpair()
     env = dict(os.environ, HOSTPM_TESTBED_INNER='1', HOSTPM_TESTBED_ID=bed_id,
                HOSTPM_TESTBED_KEEP_DIR=keep, HOSTPM_TESTBED_REPORT_FD=str(inner_sock.fileno()))
-    proc = subprocess.Popen(cgroup.entering(UNSHARE + [PYTHON, script, case]), env=env,  # pylint: disable=consider-using-with
-                            pass_fds=(inner_sock.fileno(),))
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        cgroup.entering(UNSHARE + [PYTHON, script, case]), env=env, pass_fds=(inner_sock.fileno(),))
     inner_sock.close()
 
     # unshare blocks SIGTERM/SIGINT and waits; pass them to the namespace's

@@ -17,8 +17,8 @@ import testbed
 from testbed import check, check_equal
 
 from hostpmtest import (E, EXIT_CAPS_UNKNOWN, EXIT_REFUSED, EXIT_USAGE, HOSTPM_BUS, HOSTPM_IFACE, HOSTPM_PATH,
-                        HOUR, INVALID_ARGS, NOBODY, RANGE, TARGETS, USEC, _schedule, _until, activate, call_as, call_spec,
-                        check_daemon_answers, check_says, decision, hostpmd_state, polkit_asked, run_as,
+                        HOUR, INVALID_ARGS, NOBODY, RANGE, TARGETS, USEC, _schedule, _until, activate, call_as,
+                        call_spec, check_daemon_answers, check_says, decision, hostpmd_state, polkit_asked, run_as,
                         run_cli, start)
 
 
