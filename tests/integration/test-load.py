@@ -7,9 +7,10 @@ the batch fills only when the test asks the fifth) and every client pings
 hostpmd on the connection it called on; hostpmd reads a connection's
 messages in order, so once every ping is answered, every call is inside
 hostpmd, waiting for the one capabilities query. Then the test releases
-logind. hostpmd's own bound on logind's answers (5 s) is lifted beyond the
-test's, so however long 50 clients take to start, they all join the one
-query: the count of questions does not depend on the machine's speed. No
+logind. hostpmd's own bounds on logind's and polkit's answers (5 s, 25 s)
+are lifted beyond the test's, so however long 50 clients take to start,
+they all join the one query, and every held authorization check is still
+held when polkit is released: no count depends on the machine's speed. No
 case asserts a duration.
 
 The bed, the clients and the checks are hostpmtest's.
@@ -22,8 +23,8 @@ import hostpmtest as h
 
 LOGIND_IFACE = 'org.freedesktop.login1.Manager'
 HELD_LOGIND = {'CanBatch': 5, 'CanDelayMs': 3600000}  # held until the test asks the fifth question
-# hostpmd waits for the held answers as long as the test may take
-HELD_ENV = {'HOSTPM_LOGIND_TIMEOUT_USEC': 3600 * 1000000}
+# hostpmd waits for held answers (logind's, polkit's) as long as the test may take
+HELD_ENV = {'HOSTPM_LOGIND_TIMEOUT_USEC': 3600 * 1000000, 'HOSTPM_POLKIT_TIMEOUT_USEC': 3600 * 1000000}
 # starting 50 Python clients on a loaded machine: bounds, not expectations
 CLIENTS_READY_TIMEOUT = 240
 CALL_TIMEOUT = 600  # the clients' calls wait for the held answers
@@ -106,7 +107,7 @@ def cancel_50(bed):
     '''50 unprivileged clients cancel the one pending request at the same
     instant (held at polkit this time): one cancels it, 49 are told there
     is nothing to cancel.'''
-    watch = h.start(bed)
+    watch = h.start(bed, env=HELD_ENV)
     _client, request = h.schedule_as_nobody(bed, delay=h.NEVER)
     _state, pid, _restarts = h.hostpmd_state(bed)
     polkit = bed.mocks['polkitd'].control
@@ -116,7 +117,8 @@ def cancel_50(bed):
     clients = [h.Client(bed, [h.call_spec('CancelSuspend')], ping=True, timeout=CALL_TIMEOUT)
                for _ in range(50)]
     all_ready(clients)
-    testbed.wait_for(lambda: len(h.polkit_asked(bed)) == 50, '50 authorization checks held by polkit')
+    testbed.wait_for(lambda: len(h.polkit_asked(bed)) == 50, '50 authorization checks held by polkit',
+                     timeout=CLIENTS_READY_TIMEOUT)
     polkit.SimulateHang(False)
     polkit.ReleaseHangingCalls()
 
