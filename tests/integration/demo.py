@@ -138,7 +138,7 @@ def demo(bed):
     step('Done')
     say(f'''Scheduled, slept {DURATION} seconds on a verified RTC alarm, woke by it,
         recorded and logged. Next: tools/run-tests runs the whole test suite;
-        tests/integration/test-suspend.py has one test per behaviour.''')
+        tests/integration/ has one test per behaviour.''')
 
 
 def follow_suspend(bed, logind):

@@ -19,6 +19,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
@@ -34,6 +35,7 @@ UNSHARE = ['unshare', '--mount', '--pid', '--fork', '--mount-proc', '--kill-chil
 BED_ROOT = '/run/hostpm-testbed'  # on the namespace's private /run
 EXIT_SKIP = 77
 STARTUP_TIMEOUT = 15  # seconds; a bound on waits, never an expectation
+ENTER_FAILED = 125  # the wrapper could not move into the bed cgroup
 
 
 class Skip(Exception):
@@ -126,10 +128,12 @@ class _BedCgroup:
         self.path = os.path.join(_cgroup2_mount(), own.lstrip('/'), f'hostpm-testbed.{bed_id}')
         os.mkdir(self.path)
 
-    def enter(self):
-        '''Moves the calling process in (run between fork and exec).'''
-        with open(os.path.join(self.path, 'cgroup.procs'), 'w', encoding='ascii') as f:
-            f.write('0')
+    def entering(self, argv):
+        '''argv, run inside this cgroup: a shell moves itself in, then execs
+        argv (no Python between fork and exec, and a failure names itself
+        on stderr and exits ENTER_FAILED).'''
+        return ['/bin/sh', '-c', f'echo 0 >"$0" || exit {ENTER_FAILED}; exec "$@"',
+                os.path.join(self.path, 'cgroup.procs'), *argv]
 
     def populated(self):
         with open(os.path.join(self.path, 'cgroup.events'), encoding='ascii') as f:
@@ -156,24 +160,74 @@ def _describe(pid):
         return str(pid)
 
 
-def _processes_of(bed_id, pidns, cgroup):
-    '''Every live process in the bed's PID namespace, cgroup, or carrying its
-    environment marker.'''
-    marker = f'HOSTPM_TESTBED_ID={bed_id}'.encode()
-    found = set(cgroup.pids())
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
+class PidNamespace:
+    '''A PID namespace held open by a file descriptor. The kernel reuses a
+    dead namespace's inode number for the next new one, so a namespace is
+    only known by its number while something holds it: then no other
+    namespace can have that number.'''
+
+    def __init__(self, fd):
+        self.fd = fd
+        st = os.fstat(fd)
+        self.key = (st.st_dev, st.st_ino)
+
+    @classmethod
+    def of(cls, pid):
+        '''The namespace of a live process, or None if it is gone.'''
         try:
-            if pidns and os.readlink(f'/proc/{entry}/ns/pid') == pidns:
-                found.add(int(entry))
-                continue
-            with open(f'/proc/{entry}/environ', 'rb') as f:
-                if marker in f.read().split(b'\0'):
-                    found.add(int(entry))
+            return cls(os.open(f'/proc/{pid}/ns/pid', os.O_RDONLY | os.O_CLOEXEC))
         except OSError:
-            continue
-    return sorted(found)
+            return None
+
+    def holds(self, pid):
+        try:
+            st = os.stat(f'/proc/{pid}/ns/pid')
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self.key
+
+    def pids(self):
+        return [int(e) for e in os.listdir('/proc') if e.isdigit() and self.holds(e)]
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+def _has_marker(pid, marker):
+    try:
+        with open(f'/proc/{pid}/environ', 'rb') as f:
+            return marker in f.read().split(b'\0')
+    except OSError:
+        return False
+
+
+def _processes_of(bed_id, pidns, cgroup, among=None):
+    '''Every live process (of `among`, default all) in the bed's PID
+    namespace (held open), cgroup, or carrying its environment marker.'''
+    marker = f'HOSTPM_TESTBED_ID={bed_id}'.encode()
+    in_cgroup = set(cgroup.pids())
+    candidates = among if among is not None else [int(e) for e in os.listdir('/proc') if e.isdigit()]
+    return sorted(p for p in candidates
+                  if p in in_cgroup or (pidns and pidns.holds(p)) or _has_marker(p, marker))
+
+
+def _kill_exactly(pid, still_ours):
+    '''SIGKILL to pid if it is still the process found (its number may
+    have gone to another process since): checked through a pidfd, which
+    keeps naming the process it was opened for.'''
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # gone
+    try:
+        if still_ours(pid):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    finally:
+        os.close(pidfd)
 
 
 def _inner_pid(unshare_pid):
@@ -201,13 +255,14 @@ def run_outer(script, case):
         if os.environ.get('HOSTPM_TESTBED_KEEP') == '1' else ''
     print(f'testbed: {case}: bed {bed_id}, cgroup {cgroup.path}', file=sys.stderr)
 
-    report_r, report_w = os.pipe()
+    # The inner copy reports over this socket, with its PID namespace as
+    # a file descriptor: holding that keeps the namespace's number ours.
+    report_sock, inner_sock = socket.socketpair()
     env = dict(os.environ, HOSTPM_TESTBED_INNER='1', HOSTPM_TESTBED_ID=bed_id,
-               HOSTPM_TESTBED_KEEP_DIR=keep, HOSTPM_TESTBED_REPORT_FD=str(report_w))
-    # pylint: disable=subprocess-popen-preexec-fn  (no threads in this process)
-    proc = subprocess.Popen(UNSHARE + [PYTHON, script, case], env=env, pass_fds=(report_w,),
-                            preexec_fn=cgroup.enter)
-    os.close(report_w)
+               HOSTPM_TESTBED_KEEP_DIR=keep, HOSTPM_TESTBED_REPORT_FD=str(inner_sock.fileno()))
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        cgroup.entering(UNSHARE + [PYTHON, script, case]), env=env, pass_fds=(inner_sock.fileno(),))
+    inner_sock.close()
 
     # unshare blocks SIGTERM/SIGINT and waits; pass them to the namespace's
     # PID 1 so it can tear down and dump logs. A second one kills it all.
@@ -227,8 +282,7 @@ def run_outer(script, case):
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
-    with os.fdopen(report_r, 'rb') as f:
-        report = json.loads(f.read() or b'{}')
+    report, pidns = _receive_report(report_sock)
 
     # The namespace is gone once its PID 1 is; the kernel may still be
     # reaping its last processes, so give the cgroup a moment to empty.
@@ -241,16 +295,15 @@ def run_outer(script, case):
             problems.append(str(e))
 
     cgroup_empties('the bed cgroup to empty')
-    leftovers = _processes_of(bed_id, report.get('pidns'), cgroup)
+    leftovers = _processes_of(bed_id, pidns, cgroup)
     if leftovers:
         problems.append('the bed left processes behind: ' +
                         '; '.join(_describe(p) for p in leftovers))
         for pid in leftovers:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            _kill_exactly(pid, lambda p: _processes_of(bed_id, pidns, cgroup, [p]))
         cgroup_empties('the killed leftovers to go')
+    if pidns:
+        pidns.close()
     try:
         cgroup.remove()
     except OSError as e:
@@ -258,8 +311,10 @@ def run_outer(script, case):
     if keep:
         print(f'testbed: kept the bed\'s files in {keep}', file=sys.stderr)
 
-    if not report:
-        problems.append(f'the namespace never came up (unshare exit status {rc})')
+    if rc == ENTER_FAILED and not report:
+        problems.append(f'could not move into the bed cgroup {cgroup.path} (the shell\'s reason is above)')
+    elif not report:
+        problems.append(f'the namespace never came up: {_never_came_up(rc)}')
     for problem in problems:
         print(f'testbed: FAIL: {problem}', file=sys.stderr)
     if rc < 0:
@@ -269,6 +324,25 @@ def run_outer(script, case):
     verdict = {0: 'PASS', EXIT_SKIP: 'SKIP'}.get(rc, 'FAIL')
     print(f'testbed: {case}: {verdict} in {time.monotonic() - started:.2f} s', file=sys.stderr)
     return rc
+
+
+def _receive_report(sock):
+    '''The inner copy's report and its PID namespace (None, None if it
+    sent none).'''
+    with sock:
+        data, fds, _flags, _address = socket.recv_fds(sock, 65536, 1)
+    pidns = PidNamespace(fds[0]) if fds else None
+    return (json.loads(data) if data else None), pidns
+
+
+def _never_came_up(rc):
+    '''Why, as far as unshare's exit status tells.'''
+    if rc < 0:
+        return f'unshare was killed by {signal.Signals(-rc).name}'
+    # unshare re-raises its child's fatal signal, except SIGKILL, which it
+    # cannot: then it says "sigprocmask unblock failed" and exits 1
+    return (f'unshare exit status {rc} (its message is above; "sigprocmask unblock failed" '
+            f'means the namespace\'s PID 1 was killed by SIGKILL before it reported)')
 
 
 #
@@ -339,8 +413,11 @@ def _reap(block=False):
 
 def run_inner(case_fn, make_bed):
     report_fd = int(os.environ.pop('HOSTPM_TESTBED_REPORT_FD'))
-    os.write(report_fd, json.dumps({'pidns': os.readlink('/proc/self/ns/pid')}).encode())
-    os.close(report_fd)
+    with socket.socket(fileno=report_fd) as sock:
+        pidns = os.open('/proc/self/ns/pid', os.O_RDONLY | os.O_CLOEXEC)
+        socket.send_fds(sock, [json.dumps({'pidns': os.readlink('/proc/self/ns/pid')}).encode()],
+                        [pidns])
+        os.close(pidns)
     keep_dir = os.environ.pop('HOSTPM_TESTBED_KEEP_DIR', '')
     bed_id = os.environ['HOSTPM_TESTBED_ID']
 

@@ -10,8 +10,10 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 
+import isolation
 import testbed
 from testbed import check, check_equal
 
@@ -205,23 +207,26 @@ def logind_sleep_until_alarm(bed):
 
 def logind_sleep_without_alarm(bed):
     '''No alarm (or one in the past) never fires: the sleep ends at
-    SleepMaxSec. One sleep at a time; WakeUp() ends one early.'''
+    SleepMaxSec. One sleep at a time; WakeUp() ends one early. (The sleep
+    that must still be on when the second verb comes is an hour long: a
+    loaded machine may take longer than any short one.)'''
     bed.make_rtc(alarm=int(time.time()) - 10)
-    bed.start(logind={'SleepMaxSec': 0.5})
+    bed.start(logind={'SleepMaxSec': 3600})
     signals = _watch_prepare_for_sleep(bed)
     logind = logind_manager(bed)
+    control = bed.mocks['logind'].control
     logind.SuspendWithFlags(dbus.UInt64(0))
     check_equal(dbus_error_name(lambda: logind.Hibernate(False)),
                 'org.freedesktop.login1.OperationInProgress', 'a second sleep meanwhile')
-    bed.iterate_until(lambda: signals == [True, False], 'the bounded sleep to end')
+    control.WakeUp()
+    bed.iterate_until(lambda: signals == [True, False], 'WakeUp() to end the sleep')
     with open(bed.wakealarm_path, encoding='ascii') as f:
         check(f.read().strip() != '', 'a past alarm that never fired is still set')
 
-    bed.make_rtc(alarm=int(time.time()) + 3600)
+    control.SetSleepMaxSec(0.5)
     logind.HybridSleep(False)
-    bed.mocks['logind'].control.WakeUp()
-    bed.iterate_until(lambda: signals == [True, False, True, False], 'WakeUp() to end the sleep')
-    sleeps = [(str(v), bool(b)) for v, _s, _e, b in bed.mocks['logind'].control.GetSleeps()]
+    bed.iterate_until(lambda: signals == [True, False, True, False], 'the bounded sleep to end')
+    sleeps = [(str(v), bool(b)) for v, _s, _e, b in control.GetSleeps()]
     check_equal(sleeps, [('Suspend', False), ('HybridSleep', False)], 'GetSleeps')
 
 
@@ -302,8 +307,10 @@ def rtc_tree(bed):
 
 def concurrency_check(bed):
     '''The capture proves concurrency by order alone: four calls sent at
-    once pass, the same four sent one after the other fail.'''
-    bed.start(logind={'CanBatch': 4, 'CanDelayMs': 200})
+    once pass, the same four sent one after the other fail. (The mock
+    answers a call alone 2 s after it: longer than a loaded machine may
+    pause the test between two sends.)'''
+    bed.start(logind={'CanBatch': 4, 'CanDelayMs': 2000})
     logind = logind_manager(bed)
     with buscapture.BusCapture(bed, 'capture-concurrent') as capture:
         answers = []
@@ -354,11 +361,22 @@ def _nested(case, extra_env=None):
 
 
 def _ready(process):
+    '''The nested bed's PID namespace, held open while the bed is known
+    to be alive (once it is dead, its number may go to another test's).'''
     readable, _, _ = select.select([process.stdout], [], [], testbed.STARTUP_TIMEOUT)
     check(readable, 'the nested bed did not come up')
     line = process.stdout.readline()
     check(line.startswith('{'), f'the nested bed said {line!r}')
-    return json.loads(line)['pidns']
+    name = json.loads(line)['pidns']
+    for entry in os.listdir('/proc'):
+        try:
+            if entry.isdigit() and os.readlink(f'/proc/{entry}/ns/pid') == name:
+                pidns = isolation.PidNamespace.of(entry)
+                if pidns and f'pid:[{pidns.key[1]}]' == name:
+                    return pidns
+        except OSError:
+            pass
+    raise AssertionError(f'no process in the nested bed\'s {name}')
 
 
 def _bed_cgroup(stderr):
@@ -368,14 +386,7 @@ def _bed_cgroup(stderr):
 
 
 def _survivors(pidns):
-    survivors = []
-    for entry in os.listdir('/proc'):
-        try:
-            if entry.isdigit() and os.readlink(f'/proc/{entry}/ns/pid') == pidns:
-                survivors.append(entry)
-        except OSError:
-            pass
-    return survivors
+    return pidns.pids()
 
 
 @testbed.outside_bed
@@ -421,6 +432,40 @@ def stray_process_fails():
     check('processes outlived the test' in err and 'sleep 600' in err, f'the reason:\n{err}')
 
 
+def _quick(bed):
+    '''Helper: a bed that ends at once.'''
+    del bed
+
+
+@testbed.outside_bed
+def own_namespace_only():
+    '''The kernel gives a new PID namespace the lowest free number, often
+    that of one that just died. While other tests keep making namespaces
+    (here: a stream of unshare'd sleeps), a bed that ends must not take a
+    namespace that got its number for its own: no leftovers reported.'''
+    others = []
+    stop = threading.Event()
+
+    def churn():
+        while len(others) < 300 and not stop.is_set():
+            others.append(subprocess.Popen(  # pylint: disable=consider-using-with
+                ['unshare', '--pid', '--fork', '--kill-child', 'sleep', '600']))
+
+    churner = threading.Thread(target=churn, name='namespace-churn')
+    churner.start()
+    try:
+        for _ in range(3):
+            process = _nested('_quick')
+            _out, err = process.communicate(timeout=60)
+            check_equal(process.returncode, 0, f'exit status of a bed among other namespaces; stderr:\n{err}')
+    finally:
+        stop.set()
+        churner.join()
+        for p in others:
+            p.kill()
+            p.wait()
+
+
 @testbed.outside_bed
 def skip_unless_ci():
     '''A machine that cannot run the bed skips (77), except under CI=true.'''
@@ -453,7 +498,9 @@ CASES = {
     'ends-on-sigterm': ends_on_sigterm,
     'ends-on-sigkill': ends_on_sigkill,
     'stray-process-fails': stray_process_fails,
+    'own-namespace-only': own_namespace_only,
     'skip-unless-ci': skip_unless_ci,
+    '_quick': _quick,
     '_hold-bed': _hold_bed,
     '_leave-stray': _leave_stray,
 }

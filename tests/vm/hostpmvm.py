@@ -7,14 +7,12 @@ end; scenario checks may import this module for load_results()/sleeps().
 """
 
 import contextlib
-import ctypes
 import json
 import os
 import queue
 import re
 import shlex
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -202,13 +200,6 @@ class QMP:
 # --- the guest -------------------------------------------------------------
 
 
-def _die_with_parent():
-    # Runs in the child before exec: QEMU gets SIGKILL if the harness dies
-    # without cleaning up (even kill -9), so no QEMU outlives it.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 class Guest:
     """One boot of the guest. Use as a context manager: leaving it always ends QEMU."""
 
@@ -257,8 +248,11 @@ class Guest:
             raise Skip("%s is not installed" % QEMU)
         open(self.serial_log, "w").close()
         with open(self.qemu_log, "w") as log:
-            self.proc = subprocess.Popen(self.command_line(), stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            # QEMU gets SIGKILL if the harness dies without cleaning up (even
+            # kill -9), so no QEMU outlives it; setpriv sets that and execs
+            # QEMU (no Python runs between fork and exec)
+            self.proc = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", "--", *self.command_line()],
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         try:
             self.qmp = QMP(self.qmp_path, self.proc)
         except HarnessError as e:

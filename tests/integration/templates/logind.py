@@ -83,6 +83,7 @@ own GetCalls()/GetMethodCalls()/ClearCalls() which record every call:
   SetSuspendError(s name, s message) make the sleep verbs refuse ("" clears)
   WakeUp()                           end the current simulated sleep now
   SetHoldWake(b hold)                see HoldWake; false wakes a held host
+  SetSleepMaxSec(d seconds)          SleepMaxSec for the sleeps from now on
   GetSleeps() -> a(sddb)             (verb, start, end or 0 while asleep,
                                       woken by the alarm), epoch seconds
   ReleaseSuspend()                   let the verbs held by HoldSuspend go on
@@ -521,6 +522,11 @@ def SetSuspendError(self, name, message):
 @dbus.service.method(MOCK_IFACE, in_signature='', out_signature='')
 def WakeUp(self):
     _wake(self)
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='d', out_signature='')
+def SetSleepMaxSec(self, seconds):
+    self.sleep_max_sec = float(seconds)
 
 
 @dbus.service.method(MOCK_IFACE, in_signature='b', out_signature='')

@@ -1,0 +1,609 @@
+'''What the hostpm test scripts share: constants, starting the bed with
+hostpmd (start() returns a Watch of what must not be left behind), clients
+(the CLI and D-Bus callers, as root or another user), what the bed's
+services say, and the journal.
+
+Clients run as an unprivileged user (uid 65534) unless told otherwise, so
+the journal names a uid other than the test's and polkit is really asked.
+D-Bus clients are busclient.py processes; setpriv switches the user (no
+Python runs between fork and exec).
+'''
+
+import json
+import os
+import re
+import select
+import stat
+import subprocess
+import time
+
+import testbed
+from testbed import BedError, check, check_equal, wait_for
+
+try:
+    import dbus
+except ImportError:  # the outer copy; only the bed needs dbus
+    dbus = None
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUSCLIENT = os.path.join(HERE, 'busclient.py')
+
+HOSTPM_BUS = 'org.hostpm1'
+HOSTPM_PATH = '/org/hostpm1'
+HOSTPM_IFACE = 'org.hostpm1.Manager'
+SYSTEMD_BUS = 'org.freedesktop.systemd1'
+SYSTEMD_PATH = '/org/freedesktop/systemd1'
+SYSTEMD_IFACE = 'org.freedesktop.systemd1.Manager'
+POLKIT_BUS = 'org.freedesktop.PolicyKit1'
+POLKIT_PATH = '/org/freedesktop/PolicyKit1/Authority'
+E = 'org.hostpm1.Error.'
+INVALID_ARGS = 'org.freedesktop.DBus.Error.InvalidArgs'
+NO_REPLY = 'org.freedesktop.DBus.Error.NoReply'
+INTERACTIVE_AUTHORIZATION_REQUIRED = 'org.freedesktop.DBus.Error.InteractiveAuthorizationRequired'
+
+ACTION_SUSPEND = 'org.hostpm1.suspend'
+ACTION_CANCEL = 'org.hostpm1.cancel'
+ACTION_IGNORE_INHIBITORS = 'org.hostpm1.ignore-inhibitors'
+ACTIONS = [ACTION_SUSPEND, ACTION_CANCEL, ACTION_IGNORE_INHIBITORS]
+CAN_METHODS = ('CanSuspend', 'CanHibernate', 'CanHybridSleep', 'CanSuspendThenHibernate')
+SLEEP_VERBS = {v + f for v in ('Suspend', 'Hibernate', 'HybridSleep', 'SuspendThenHibernate')
+               for f in ('', 'WithFlags')}
+UNIT_PATTERN = 'hostpm-suspend.*'
+
+NOBODY = 65534
+USEC = 1_000_000
+HOUR = 3600 * USEC
+# A delay for cases that fire the helper by hand: the timer never fires itself.
+NEVER = 3600 * USEC
+# For cases that let the timer fire: a short delay and short sleeps.
+FAST_CONFIG = '[Suspend]\nDelay=1s\nMinimumDuration=1s\n'
+# The whole cycle's cases: 2 s is the shortest sleep, so 1 s is refused.
+CYCLE_CONFIG = '[Suspend]\nDelay=1s\nMinimumDuration=2s\n'
+# The cycle's fake RTC runs two hours ahead of the system clock, as one kept
+# in local time east of UTC does: an alarm computed from the system clock
+# instead of the RTC's own would be off by two hours.
+RTC_OFFSET = 7200
+OUTCOME_TIMEOUT = 40  # a bound on waiting for a request to end
+IDLE_NEVER = 24 * HOUR  # hostpmd's idle timeout where a case is not about it
+# What refusals name: the targets, and the default range of durations
+TARGETS = 'mem, disk, hybrid, suspend-then-hibernate'
+RANGE = 'expected 1min to 23h'
+
+# hostpm-suspend's documented exit statuses
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CAPS_UNKNOWN, EXIT_NOT_AUTHORIZED = 0, 1, 2, 3, 4
+EXIT_BUSY, EXIT_REFUSED, EXIT_NOTHING_PENDING, EXIT_TOO_LATE, EXIT_SLEEP_FAILED = 5, 6, 7, 8, 9
+
+# The journal's MESSAGE_IDs are fixed forever: pinned here, and checked
+# against journal-event.h, where the code takes them from.
+PINNED_MESSAGE_IDS = {
+    'SCHEDULED': '415f63ea417c490d98fdfae2c351b52f',
+    'REFUSED': 'cbb6ef8269bd4efeb6ecd6e37c6a711c',
+    'DENIED': '2bdf18cc37454698b8974f3c4621589b',
+    'CANCELLED': 'fd9223c704584aa3b6d66083dd9a3ab0',
+    'STARTED': 'a06fb9b437c444e98a88ae1c0b6d3bb1',
+    'RESUMED': '0487318ec72c4f6b8fc1d3d4a5952d0b',
+    'FAILED': 'ef4cd7c73e284ee78656da2c114fdfd9',
+}
+
+
+#
+# Starting
+#
+
+def write(path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'wb') as f:
+        f.write(text.encode() if isinstance(text, str) else text)
+    os.chmod(path, mode)
+
+
+def log(bed, text):
+    '''A line in the bed's clients.log (dumped when the case fails).'''
+    with open(os.path.join(bed.logs_dir, 'clients.log'), 'a', encoding='utf-8') as f:
+        f.write(f'{time.strftime("%H:%M:%S")} {text}\n')
+
+
+def install(bed, config=None, dropins=None, env=None):
+    '''What every case needs before the manager starts: hostpmd installed
+    (the build's helper, every hardening setting of its unit and of the
+    transient service), hostpm.conf and drop-ins, and seams (set after
+    install_hostpmd(), which sets HOSTPM_SLEEP_PATH itself).
+
+    hostpmd's idle exit (30 s) is put beyond any case, unless the case sets
+    HOSTPM_IDLE_TIMEOUT_USEC itself: "still the same hostpmd" must not
+    depend on whether the machine took 30 s between two calls.'''
+    bed.install_hostpmd()
+    if config is not None:
+        write(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), config)
+    for name, text in (dropins or {}).items():
+        write(os.path.join(bed.hostpm_config_dir, 'hostpm.conf.d', name), text)
+    bed.setenv(**dict({'HOSTPM_IDLE_TIMEOUT_USEC': IDLE_NEVER}, **(env or {})))
+
+
+def start(bed, logind=None, polkit=ACTIONS, rtc=None, config=None, dropins=None, env=None, rtc_offset=0):
+    '''install(), then the bed: logind (mock parameters; None: all "yes";
+    False: no logind), polkit (a list: dbusmock's polkitd allowing those
+    actions; a dict: our template's parameters; None: no polkit), the fake
+    RTC (make_rtc() arguments) with its clock ticking `rtc_offset` seconds
+    ahead of the system clock. Unprivileged clients can reach the bus.
+    Returns a Watch of what must not be left behind.'''
+    install(bed, config, dropins, env)
+    bed.start(logind=None if logind is False else dict(logind or {}), rtc=rtc)
+    bed.start_rtc_clock(rtc_offset)
+    if isinstance(polkit, dict):
+        bed.start_mock('polkitd', os.path.join(HERE, 'templates', 'polkit.py'), POLKIT_BUS, POLKIT_PATH, polkit)
+    elif polkit is not None:
+        start_polkit(bed, polkit)
+    os.chmod(bed.runtime_dir, 0o711)  # the bus socket itself is 0666
+    return Watch(bed)
+
+
+def start_cycle(bed, logind=None, polkit=None, rtc=None, config=CYCLE_CONFIG, env=None):
+    '''start() as the whole-cycle cases have it: no polkit unless asked,
+    2 s sleeps, and an RTC two hours ahead of the system clock.'''
+    return start(bed, logind=logind, polkit=polkit, rtc=rtc, config=config, env=env, rtc_offset=RTC_OFFSET)
+
+
+def start_polkit(bed, allowed):
+    '''dbusmock's own polkitd: it can hang (SimulateHang), which the cases
+    of "polkit never answers" need.'''
+    mock = bed.start_mock('polkitd', 'polkitd', POLKIT_BUS, POLKIT_PATH)
+    mock.control.SetAllowed(dbus.Array(allowed, signature='s'))
+    return mock
+
+
+#
+# Clients
+#
+
+def call_spec(method, signature='', args=(), **extra):
+    '''One call for Client: extra may name destination, path, interface,
+    and interactive (allow interactive authorization).'''
+    return dict(extra, method=method, signature=signature, args=list(args))
+
+
+def _schedule(target='mem', duration=600 * USEC, delay=0, flags=0):
+    return call_spec('ScheduleSuspend', 'sttt', [target, duration, delay, flags])
+
+
+def _until(wake, target='mem', delay=0, flags=0):
+    return call_spec('ScheduleSuspendUntil', 'sttt', [target, wake, delay, flags])
+
+
+def as_user(uid, argv):
+    '''argv run as uid (and gid uid, no supplementary groups).'''
+    if uid == 0:
+        return list(argv)
+    return ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--', *argv]
+
+
+class Client:
+    '''A D-Bus client (busclient.py) running in the background as `uid`;
+    result() waits for its answers.'''
+
+    def __init__(self, bed, calls, uid=NOBODY, ping=False, connections=False, timeout=60):
+        self.bed = bed
+        spec = {'calls': calls, 'ping': ping, 'connections': connections, 'timeout': timeout}
+        argv = as_user(uid, [testbed.PYTHON, BUSCLIENT, json.dumps(spec)])
+        self.popen = subprocess.Popen(  # pylint: disable=consider-using-with
+            argv, env=bed.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.pid = self.popen.pid  # setpriv execs: the same process
+        log(bed, f'client {self.pid} (uid {uid}): {json.dumps(calls)}')
+
+    def wait_ready(self, timeout=testbed.STARTUP_TIMEOUT):
+        readable, _, _ = select.select([self.popen.stdout], [], [], timeout)
+        line = self.popen.stdout.readline() if readable else ''
+        if json.loads(line or '{}').get('ready') is not True:
+            raise BedError(f'client {self.pid} did not get ready: {line!r}')
+
+    def result(self, timeout=60):
+        try:
+            out, err = self.popen.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            self.popen.kill()
+            raise BedError(f'client {self.pid} still waiting for hostpmd after {timeout} s') from e
+        log(self.bed, f'client {self.pid} exited {self.popen.returncode}: {out.strip()} {err.strip()}')
+        lines = [line for line in out.splitlines() if line.startswith('{"pid"')]
+        if self.popen.returncode != 0 or not lines:
+            raise BedError(f'client {self.pid} failed (status {self.popen.returncode}): {err.strip()}')
+        return json.loads(lines[-1])
+
+
+def call_as(bed, calls, uid=NOBODY):
+    '''Calls in one go as `uid`; returns (pid, results).'''
+    r = Client(bed, calls, uid).result()
+    return r['pid'], r['results']
+
+
+def client(bed, method, signature, args, user=NOBODY, interactive=False):
+    '''One call as `user`: {"sender": its unique name, "reply": [...]} or
+    {"sender", "error", "message"}.'''
+    r = Client(bed, [call_spec(method, signature, args, interactive=interactive)], user).result()
+    return dict(r['results'][0], sender=r['senders'][0])
+
+
+def root_call(bed, method, signature='', args=(), interface=HOSTPM_IFACE, timeout=30):
+    '''A call from the test itself (uid 0: polkit is not asked).'''
+    return bed.bus.call_blocking(HOSTPM_BUS, HOSTPM_PATH, interface, method, signature, list(args),
+                                 timeout=timeout)
+
+
+def activate(bed):
+    '''Starts hostpmd (a Ping activates it); returns its pid.'''
+    root_call(bed, 'Ping', interface='org.freedesktop.DBus.Peer')
+    return hostpmd_state(bed)[1]
+
+
+def run_cli(bed, args, uid=NOBODY, timeout=60, env=None):
+    '''The CLI as `uid`; returns (pid, CompletedProcess).'''
+    argv = as_user(uid, [bed.cli, *args])
+    started = time.monotonic()
+    with subprocess.Popen(argv, env=dict(bed.env, **(env or {})), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as p:
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            p.kill()
+            raise BedError(f'{argv} did not finish within {timeout} s') from e
+    log(bed, f'$ {" ".join(argv)}\n# pid {p.pid}, exit status {p.returncode} after '
+             f'{time.monotonic() - started:.3f} s\n# stdout:\n{out}# stderr:\n{err}')
+    return p.pid, subprocess.CompletedProcess(argv, p.returncode, out, err)
+
+
+def run_as(bed, argv, uid=NOBODY, timeout=60):
+    '''Any program as `uid`, logged; returns the CompletedProcess.'''
+    argv = as_user(uid, argv)
+    r = subprocess.run(argv, env=bed.env, capture_output=True, text=True, timeout=timeout, check=False)
+    log(bed, f'$ {" ".join(argv)}\n# exit status {r.returncode}\n# stdout:\n{r.stdout}# stderr:\n{r.stderr}')
+    return r
+
+
+class Result:  # what cli() ran: returncode, stdout, stderr, pid
+    def __init__(self, run, pid):
+        self.returncode = run.returncode
+        self.stdout = run.stdout
+        self.stderr = run.stderr
+        self.pid = pid
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+def cli(bed, *args, user=None, interactive=False, status=EXIT_OK, env=None):
+    '''hostpm-suspend ARGS (as root, or as `user`), checking its exit
+    status. Without `interactive` it never asks for a password, so it does
+    not set the allow-interactive-authorization flag. The result knows the
+    CLI's pid, which hostpmd logs as the requester's.'''
+    pid, r = run_cli(bed, ([] if interactive else ['--no-ask-password']) + list(args),
+                     uid=0 if user is None else user, env=env)
+    check_equal(r.returncode, status, f'exit status of hostpm-suspend {" ".join(args)} '
+                f'(stdout {r.stdout!r}, stderr {r.stderr!r})')
+    return Result(r, pid)
+
+
+def schedule(bed, *args, **kwargs):
+    '''hostpm-suspend --json ARGS that succeeds: the plan it printed, with
+    the CLI's pid.'''
+    r = cli(bed, '--json', *args, **kwargs)
+    plan = r.json()
+    check(re.fullmatch('[0-9a-f]{32}', plan['id']), f'a request id: {plan}')
+    plan['pid'] = r.pid
+    return plan
+
+
+def schedule_as_nobody(bed, duration=600 * USEC, delay=0):
+    '''ScheduleSuspend from an unprivileged client polkit allows; returns
+    (client pid, request id).'''
+    pid, (result,) = call_as(bed, [_schedule(duration=duration, delay=delay)])
+    check('reply' in result, f'scheduling failed: {result}')
+    return pid, result['reply'][0]
+
+
+#
+# What the bed's services say
+#
+
+def systemd(bed):
+    return dbus.Interface(bed.bus.get_object(SYSTEMD_BUS, SYSTEMD_PATH, introspect=False), SYSTEMD_IFACE)
+
+
+def hostpm_units(bed):
+    '''[(name, load, active, sub)] of hostpm-suspend.* loaded in the manager.'''
+    return sorted((str(u[0]), str(u[2]), str(u[3]), str(u[4]))
+                  for u in systemd(bed).ListUnitsByPatterns(dbus.Array([], signature='s'), [UNIT_PATTERN]))
+
+
+def unit_states(bed):
+    '''[(name, active state)] of hostpm-suspend.* loaded in the manager.'''
+    return [(u[0], u[2]) for u in hostpm_units(bed)]
+
+
+def unit_properties(bed, unit, interface, *names):
+    '''Properties of a unit, over D-Bus, as plain values.'''
+    path = systemd(bed).LoadUnit(unit)
+    props = dbus.Interface(bed.bus.get_object(SYSTEMD_BUS, path), 'org.freedesktop.DBus.Properties')
+    return {n: _plain(props.Get(interface, n)) for n in names}
+
+
+def systemctl_show(bed, unit, *names):
+    '''Properties of a unit as systemctl shows them (strings).'''
+    r = bed.run(['systemctl', '--user', 'show', unit, '-p', ','.join(names)])
+    check_equal(r.returncode, 0, f'systemctl show {unit}')
+    return dict(line.split('=', 1) for line in r.stdout.splitlines() if '=' in line)
+
+
+def hostpmd_state(bed):
+    '''(ActiveState, MainPID, NRestarts) of hostpmd.service.'''
+    p = unit_properties(bed, 'hostpmd.service', 'org.freedesktop.systemd1.Unit', 'ActiveState')
+    p.update(unit_properties(bed, 'hostpmd.service', 'org.freedesktop.systemd1.Service', 'MainPID', 'NRestarts'))
+    return p['ActiveState'], p['MainPID'], p['NRestarts']
+
+
+def hostpmd_pid(bed):  # MainPID of hostpmd.service
+    return hostpmd_state(bed)[1]
+
+
+def hostpm_properties(bed):
+    '''hostpmd's properties (activating it if need be).'''
+    props = dbus.Interface(bed.bus.get_object(HOSTPM_BUS, HOSTPM_PATH, introspect=False),
+                           'org.freedesktop.DBus.Properties')
+    return _plain(props.GetAll(HOSTPM_IFACE))
+
+
+def _plain(value):
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (bool, dbus.Boolean)):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    return str(value)
+
+
+class Watch:
+    '''What a case must not leave: units named hostpm-suspend.* (seen
+    through the manager's UnitNew signals, so a unit created and dropped
+    again counts too) and writes to the fake wakealarm.'''
+
+    def __init__(self, bed):
+        self.bed = bed
+        self.units = []
+        bed.bus.add_signal_receiver(self._unit_new, 'UnitNew', SYSTEMD_IFACE, SYSTEMD_BUS, SYSTEMD_PATH)
+        systemd(bed).Subscribe()
+        self.alarm = self.alarm_state()
+
+    def _unit_new(self, name, _path):
+        if re.fullmatch(r'hostpm-suspend\..*', str(name)):
+            self.units.append(str(name))
+
+    def created(self):
+        '''Units created so far: a call to the manager returns after every
+        signal it sent before; dispatch those first.'''
+        systemd(self.bed).ListUnitsByPatterns(dbus.Array([], signature='s'), [UNIT_PATTERN])
+        dispatch()
+        return list(self.units)
+
+    def alarm_state(self):
+        '''(type, inode, mtime, content) of wakealarm; None if absent.'''
+        try:
+            st = os.lstat(self.bed.wakealarm_path)
+        except FileNotFoundError:
+            return None
+        content = None
+        if stat.S_ISREG(st.st_mode):
+            with open(self.bed.wakealarm_path, encoding='ascii', errors='replace') as f:
+                content = f.read()
+        return (stat.S_IFMT(st.st_mode), st.st_ino, st.st_mtime_ns, content)
+
+    def check_nothing_made(self, what):
+        check_equal(self.created(), [], f'{what}: units created in the manager')
+        self.check_nothing_left(what)
+        check_equal(self.alarm_state(), self.alarm, f'{what}: the wake alarm (type, inode, mtime, content)')
+
+    def check_nothing_left(self, what):
+        check_equal(hostpm_units(self.bed), [], f'{what}: hostpm-suspend.* units left in the manager')
+
+
+def dispatch():
+    '''Runs the handlers of every signal received so far.'''
+    context = testbed.GLib.MainContext.default()
+    while context.iteration(False):
+        pass
+
+
+def check_daemon_answers(bed, pid, what):
+    '''hostpmd answers the next request, and is still process `pid`.'''
+    xml = str(root_call(bed, 'GetCapabilities'))
+    check(xml.startswith('<?xml') and '<wake_alarm' in xml,
+          f'{what}: the next GetCapabilities() gave no capabilities document:\n{xml}')
+    check_equal(hostpmd_state(bed), ('active', pid, 0), f'{what}: hostpmd.service (ActiveState, MainPID, NRestarts)')
+
+
+def polkit_asked(bed):
+    '''CheckAuthorization() arguments polkit got.'''
+    mock = bed.mocks.get('polkitd')
+    return [args for _name, args in mock.calls('CheckAuthorization')] if mock else []
+
+
+def polkit_checks(bed):
+    '''CheckAuthorization() calls: [(subject kind, subject name, action, details, flags)].'''
+    return [(str(args[0][0]), str(args[0][1].get('name', '')), str(args[1]),
+             {str(k): str(v) for k, v in args[2].items()}, int(args[3])) for args in polkit_asked(bed)]
+
+
+def sleep_calls(bed):
+    '''Names of the sleep verbs logind was asked for.'''
+    return [name for name, _args in bed.mocks['logind'].calls() if name in SLEEP_VERBS]
+
+
+def sleep_records(bed):
+    '''Every sleep verb call the logind mock recorded, with the alarm and
+    the RTC's clock at the moment of the call.'''
+    return [{'method': str(m), 'flags': int(f), 'alarm': int(a), 'rtc': int(r), 'time': float(t),
+             'error': str(e)} for m, f, a, r, t, e in bed.mocks['logind'].control.GetSleepCalls()]
+
+
+def sleeps(bed):
+    return [{'verb': str(v), 'start': float(s), 'end': float(e), 'by_alarm': bool(b)}
+            for v, s, e, b in bed.mocks['logind'].control.GetSleeps()]
+
+
+def can_calls(bed):
+    return [name for name, _args in bed.mocks['logind'].calls() if name in CAN_METHODS]
+
+
+#
+# Waiting for things to happen
+#
+
+def wait_nothing_left(bed, what):
+    '''The manager unloads stopped units (and collects failed ones) a
+    moment after the job ends.'''
+    wait_for(lambda: hostpm_units(bed) == [], f'{what}: hostpm-suspend.* to be gone from the manager')
+
+
+def wait_for_outcome(bed, request_id):
+    '''hostpmd's properties once the request has ended: recorded, and no
+    longer pending.'''
+    def ended():
+        p = hostpm_properties(bed)
+        done = p['LastId'] == request_id and p['LastResult'] not in ('', 'suspending') and p['PendingState'] == ''
+        return p if done else None
+    return wait_for(ended, f'request {request_id} to end', timeout=OUTCOME_TIMEOUT, interval=0.1)
+
+
+def wait_for_sleep(bed):
+    '''The first sleep verb call (the host is asleep if it was accepted).'''
+    return wait_for(lambda: sleep_records(bed), 'logind to be asked to sleep', timeout=OUTCOME_TIMEOUT,
+                    interval=0.05)[0]
+
+
+class Signals:
+    '''hostpmd's signals as they come (dispatched by bed.iterate_until()
+    or dispatch()): seen is [(member, [args])].'''
+
+    def __init__(self, bed):
+        self.bed = bed
+        self.seen = []
+        bed.bus.add_signal_receiver(self._received, dbus_interface=HOSTPM_IFACE, path=HOSTPM_PATH,
+                                    member_keyword='member')
+
+    def _received(self, *args, member=None):
+        self.seen.append((str(member), _plain(args)))
+
+    def of(self, member):
+        return [args for m, args in self.seen if m == member]
+
+    def finished(self, request_id, timeout=OUTCOME_TIMEOUT):
+        '''SuspendFinished args (id, result, asked, slept, woken, error) for the request.'''
+        def found():
+            return [args for args in self.of('SuspendFinished') if args[0] == request_id]
+        self.bed.iterate_until(found, f'SuspendFinished for {request_id!r}', timeout)
+        return found()[0]
+
+
+#
+# The journal
+#
+
+_MESSAGE_IDS = None
+
+
+def message_id(bed, kind):
+    '''MESSAGE_ID of an event kind (SCHEDULED, REFUSED, ...), as the code
+    has it (journal-event.h), which must be the one pinned here.'''
+    global _MESSAGE_IDS  # pylint: disable=global-statement
+    kind = kind.upper()
+    if _MESSAGE_IDS is None:
+        with open(bed.path('src', 'shared', 'journal-event.h'), encoding='utf-8') as f:
+            _MESSAGE_IDS = dict(re.findall(r'#define HOSTPM_MESSAGE_(\w+)\s+"(\w+)"', f.read()))
+    check_equal(_MESSAGE_IDS.get(kind), PINNED_MESSAGE_IDS.get(kind), f'MESSAGE_ID of {kind} events (fixed forever)')
+    return _MESSAGE_IDS[kind]
+
+
+def journal(bed, kind, request_id=None):
+    '''The journal's entries of this kind (of this request).'''
+    match = {'MESSAGE_ID': message_id(bed, kind)}
+    if request_id is not None:
+        match['HOSTPM_REQUEST_ID'] = request_id
+    return bed.journal.find(**match)
+
+
+def journal_entries(bed, kind, request_id=None, count=1):
+    '''Exactly `count` entries of this kind, waiting for them: the fake
+    journal reads its socket in a thread of its own, so an entry sent
+    before a reply may be filed after the reply is read.'''
+    wait_for(lambda: len(journal(bed, kind, request_id)) >= count, f'{count} {kind} journal entries', interval=0.02)
+    entries = journal(bed, kind, request_id)
+    check_equal(len(entries), count, f'{kind} journal entries')
+    return entries
+
+
+def decision(bed, kind, uid, pid, timeout=testbed.STARTUP_TIMEOUT, **fields):
+    '''Waits for the one journal entry of `kind` naming requester uid and
+    pid (and these fields); returns it.'''
+    match = dict(MESSAGE_ID=message_id(bed, kind), HOSTPM_REQUESTER_UID=str(uid),
+                 HOSTPM_REQUESTER_PID=str(pid), **fields)
+    try:
+        entries = wait_for(lambda: bed.journal.find(**match), f'a {kind} journal entry', timeout)
+    except BedError as e:
+        ours = [{k: v for k, v in x.items() if k.startswith(('HOSTPM_', 'MESSAGE'))}
+                for x in bed.journal.find() if x.get('MESSAGE_ID') in _MESSAGE_IDS.values()]
+        raise AssertionError(f'no {kind} journal entry with {match}; hostpm entries: {ours}') from e
+    check_equal(len(entries), 1, f'{kind} entries for uid {uid} pid {pid}')
+    entry = entries[0]
+    check(entry.get('MESSAGE'), f'{kind} entry without MESSAGE: {entry}')
+    if kind in ('REFUSED', 'DENIED', 'FAILED'):
+        check(entry.get('HOSTPM_ERROR'), f'{kind} entry does not say why: {entry}')
+    return entry
+
+
+#
+# Checks
+#
+
+def check_says(text, says, what):
+    for s in says:
+        check(s in text, f'{what} does not name {s!r}: {text!r}')
+
+
+def check_nothing_scheduled(bed, watch, settle=False):
+    '''Nothing in the manager, the RTC alarm never written, logind never
+    asked to sleep, nothing pending. settle: the helper ran, so its failed
+    unit may need a moment to be collected.'''
+    if settle:
+        wait_nothing_left(bed, 'the helper\'s units')
+    watch.check_nothing_left('nothing scheduled')
+    check_equal(watch.alarm_state(), watch.alarm, 'the RTC wakealarm (never written)')
+    check_equal(sleep_records(bed), [], 'sleep verbs logind was asked for')
+    check_equal(hostpm_properties(bed)['PendingState'], '', 'PendingState')
+
+
+def check_alarm_at_call(call, seconds, plan):
+    '''The helper set the alarm on the RTC's own clock (not the system
+    clock, RTC_OFFSET s behind), `seconds` ahead of it as it was between
+    the timer firing (the plan's suspend time) and the call. How long that
+    took is the machine's business: on a loaded one, seconds.'''
+    fired = plan['suspend_usec'] // USEC + RTC_OFFSET  # the RTC's clock when the timer fired
+    check(call['rtc'] > 0 and call['alarm'] > 0, f'an alarm and an RTC clock at the call: {call}')
+    check(fired - 1 <= call['alarm'] - seconds <= call['rtc'],
+          f'the alarm is the RTC clock + {seconds} s, read after the timer fired (RTC {fired}) and before '
+          f'the call: {call}')
+
+
+def wakealarm(bed):
+    with open(bed.wakealarm_path, encoding='ascii') as f:
+        return f.read().strip()
+
+
+def check_resumed(bed, request_id, target, seconds):
+    '''The request ended with the host woken by its alarm, the alarm
+    cleared, and the units gone.'''
+    p = wait_for_outcome(bed, request_id)
+    check_equal((p['LastResult'], p['LastError'], p['LastTarget'], p['LastWokenByAlarm'], p['LastAskedUSec']),
+                ('resumed', '', target, True, seconds * USEC), 'the outcome')
+    check(wakealarm(bed) in ('', '0'), f'the alarm is cleared after the resume: {wakealarm(bed)!r}')
+    wait_nothing_left(bed, 'the finished units')
+    return p
