@@ -1,0 +1,155 @@
+'''One compute node of the test cluster (cluster.py): a hostpm test bed
+(testbed.py) whose every process runs inside the node's namespaces, plus
+sshd and slurmd.
+
+  bus       the bed's, also at /run/dbus/system_bus_socket in the node's
+            view, where systemd-stdio-bridge (run by sshd for `ssh node
+            systemd-stdio-bridge`, sd-bus's remote transport) looks for it
+  hostpmd   D-Bus activated from the project's unit, as in every bed
+  logind    the bed's mock; its simulated sleep ends at the fake RTC's alarm
+            or when a magic packet for eth0's MAC reaches eth0; afterwards it
+            starts suspend.target, as systemd does after a resume
+  polkit    the bed's mock
+  slurmd    Debian's slurmd.service, run by the node's manager, with
+            hostpm's drop-in; hostpm's rejoin unit is wanted by
+            suspend.target, as `systemctl enable` makes it on a real node
+  journal   the node's own fake journal, at /run/systemd/journal in its view
+
+Each node's manager runs in a cgroup of its own below the test's.
+'''
+
+import os
+import shutil
+
+import testbed
+from testbed import wait_for
+
+SLURMD_UNIT = '/lib/systemd/system/slurmd.service'
+SUSPEND_TARGET = '''[Unit]
+Description=Suspend (the test bed's: its logind mock starts it after a simulated sleep)
+StopWhenUnneeded=yes
+'''
+
+
+class NodeBed(testbed.TestBed):
+    '''A test bed whose processes run inside a cluster node.'''
+
+    def __init__(self, node, bed_id):
+        self.node = node
+        journal = os.path.join(node.dir, 'journal')
+        os.makedirs(journal, exist_ok=True)
+        super().__init__(os.path.join(node.dir, 'bed'), bed_id, journal_dir=journal)
+
+    def spawn(self, name, argv, env=None):
+        cgroup = f'/sys/fs/cgroup/{self.node.name}/cgroup.procs'
+        wrapped = ['/bin/sh', '-c', f'echo 0 >{cgroup} && exec "$@"', 'sh', *argv]
+        return super().spawn(name, self.node.host.nsenter(wrapped), env)
+
+    def run(self, argv, env=None, timeout=60, input_text=None):
+        return super().run(self.node.host.nsenter(argv), env=env, timeout=timeout,
+                           input_text=input_text)
+
+
+class Node:
+    def __init__(self, cluster, host):
+        # pylint: disable=import-outside-toplevel
+        from cluster import installed
+        self.cluster = cluster
+        self.host = host
+        self.name = host.name
+        self.dir = os.path.join(cluster.dir, 'hosts', host.name)
+        os.makedirs(os.path.join(self.dir, 'slurmd-spool'), exist_ok=True)
+        self.bed = NodeBed(self, cluster.bed_id)
+        os.makedirs(f'/sys/fs/cgroup/{self.name}', exist_ok=True)
+        # the node's view: its bus where systemd-stdio-bridge looks, its journal
+        dbus_dir = os.path.join(self.dir, 'run-dbus')
+        os.makedirs(dbus_dir, exist_ok=True)
+        os.symlink(f'{self.bed.runtime_dir}/bus', os.path.join(dbus_dir, 'system_bus_socket'))
+        os.makedirs('/run/dbus', exist_ok=True)
+        host.bind('/run/dbus', dbus_dir)
+        host.bind('/run/systemd/journal', os.path.join(self.dir, 'journal'))
+        host.install(os.path.join(installed('HOSTPM_SLURM_LIBEXECDIR'), 'slurmd-rejoin'),
+                     self.bed.artifact('HOSTPM_SLURMD_REJOIN'))
+        self.sshd = None
+
+    @property
+    def logind(self):
+        return self.bed.mocks['logind']
+
+    def start(self, logind=None, polkit=('org.hostpm1.suspend',), hostpm_conf=None):
+        '''logind: extra parameters of the logind mock; polkit: the actions
+        the polkit mock allows; hostpm_conf: the node's hostpm.conf.'''
+        bed = self.bed
+        if hostpm_conf is not None:
+            with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+                f.write(hostpm_conf)
+        bed.make_rtc()
+        bed.start_rtc_clock()
+        bed.install_hostpmd()
+        self._install_slurm_units()
+        bed.start_manager()
+        os.chmod(bed.runtime_dir, 0o711)  # SlurmUser reaches the bus through ssh
+        parameters = {'MagicPacketInterface': 'eth0', 'ResumeUnit': 'suspend.target',
+                      'SleepMaxSec': 24 * 3600}
+        parameters.update(logind or {})
+        bed.start_logind(**parameters)
+        if polkit is not None:
+            bed.start_polkit(allowed=list(polkit))
+        self._start_sshd()
+        r = bed.run(['systemctl', 'start', 'slurmd.service'])
+        testbed.check(r.returncode == 0, f'starting slurmd on {self.name}: {r.stderr}')
+
+    def _install_slurm_units(self):
+        '''slurmd's unit from Debian, hostpm's drop-in for it and the rejoin
+        unit from the build, enabled as `systemctl enable` would.'''
+        units = self.bed.unit_dir
+        shutil.copy(SLURMD_UNIT, os.path.join(units, 'slurmd.service'))
+        dropin_dir = os.path.join(units, 'slurmd.service.d')
+        os.makedirs(dropin_dir, exist_ok=True)
+        shutil.copy(self.bed.artifact('HOSTPM_SLURMD_DROPIN'), os.path.join(dropin_dir, 'hostpm-slurm.conf'))
+        rejoin = os.path.basename(self.bed.artifact('HOSTPM_SLURM_REJOIN_UNIT'))
+        shutil.copy(self.bed.artifact('HOSTPM_SLURM_REJOIN_UNIT'), os.path.join(units, rejoin))
+        # the script it runs, where the unit expects it
+        with open(os.path.join(units, 'suspend.target'), 'w', encoding='utf-8') as f:
+            f.write(SUSPEND_TARGET)
+        wants = os.path.join(units, 'suspend.target.wants')
+        os.makedirs(wants, exist_ok=True)
+        os.symlink(os.path.join(units, rejoin), os.path.join(wants, rejoin))
+
+    def _start_sshd(self):
+        config = os.path.join(self.dir, 'sshd_config')
+        with open(config, 'w', encoding='ascii') as f:
+            f.write(f'''# a node's sshd: key only, SlurmUser only
+ListenAddress {self.host.address}
+HostKey {self.cluster.path('ssh_host_ed25519_key')}
+PidFile none
+UsePAM no
+PermitRootLogin no
+AllowUsers slurm
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile {self.cluster.path('authorized_keys')}
+StrictModes no
+LogLevel VERBOSE
+''')
+        self.sshd = self.bed.spawn('sshd', ['/usr/sbin/sshd', '-D', '-e', '-f', config])
+
+        def listening():
+            if not self.sshd.alive():
+                raise testbed.BedError(f'sshd of {self.name} exited with status {self.sshd.popen.returncode}')
+            r = self.bed.run(['ss', '-Hltn', f'src {self.host.address}:22'])
+            return r.stdout.strip() != ''
+        wait_for(listening, f'sshd of {self.name} to listen', interval=0.05)
+
+    def sleeps(self):
+        '''The logind mock's simulated sleeps: [(verb, start, end, by_alarm)].'''
+        return [tuple(s) for s in self.logind.control.GetSleeps()]
+
+    def sleep_calls(self):
+        return [tuple(c) for c in self.logind.control.GetSleepCalls()]
+
+    def magic_packets(self):
+        return [tuple(p) for p in self.logind.control.GetMagicPackets()]
+
+    def teardown(self):
+        return self.bed.teardown()
