@@ -9,6 +9,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "timespan.h"
+#include "verbs.h"
 
 #define OUTPUT_MAX (16U * 1024U * 1024U)  /* a bound, far above 65536 nodes' lines */
 
@@ -157,6 +158,85 @@ static int parse_line(const char *line, HostReply *ret) {
         return ret->node && ret->status ? 0 : -ENOMEM;
 }
 
+/* hostpm-suspend's exit statuses, as its per-host lines name them */
+static const char *status_word(int status) {
+        static const char *const words[] = {
+                [EXIT_OK]                   = "ok",
+                [EXIT_FAILED]               = "failed",
+                [EXIT_USAGE]                = "usage",
+                [EXIT_CAPABILITIES_UNKNOWN] = "capabilities-unknown",
+                [EXIT_NOT_AUTHORIZED]       = "not-authorized",
+                [EXIT_BUSY]                 = "busy",
+                [EXIT_REFUSED]              = "refused",
+                [EXIT_NOTHING_PENDING]      = "nothing-pending",
+                [EXIT_TOO_LATE]             = "too-late",
+                [EXIT_SLEEP_FAILED]         = "sleep-failed",
+        };
+
+        return status >= 0 && (size_t) status < ELEMENTSOF(words) && words[status] ? words[status] : "failed";
+}
+
+/* One host is not a list for hostpm-suspend: it prints the verb's own
+ * documents and messages, and its exit status is the host's. */
+static int parse_single(const char *host, int exit_status, const char *out, const char *err, HostReplies *ret) {
+        _cleanup_(json_object_putp) json_object *docs = json_object_new_array();
+        const char *prefix = "hostpm-suspend: ", *at = strrchr(host, '@');
+        json_tokener *tok = json_tokener_new();
+        size_t left = strlen(out), k = strlen(prefix);
+        char *m;
+
+        if (!docs || !tok) {
+                json_tokener_free(tok);
+                return -ENOMEM;
+        }
+        while (left > 0) {
+                size_t skip = strspn(out, " \t\r\n");
+                json_object *o;
+
+                out += skip;
+                left -= skip;
+                if (left == 0)
+                        break;
+                o = json_tokener_parse_ex(tok, out, (int) left);
+                if (!o || json_object_array_add(docs, o) < 0) {
+                        json_object_put(o);
+                        break;  /* not JSON: what it said is in the messages */
+                }
+                skip = json_tokener_get_parse_end(tok);
+                out += skip;
+                left -= skip;
+                json_tokener_reset(tok);
+        }
+        json_tokener_free(tok);
+
+        ret->replies = calloc(1, sizeof *ret->replies);
+        m = calloc(strlen(err) + 2, 1);  /* a newline added after the last line */
+        if (!ret->replies || !m) {
+                free(m);
+                return -ENOMEM;
+        }
+        for (const char *line = err; *line; ) {
+                size_t n = strcspn(line, "\n");
+
+                if (n >= k && strncmp(line, prefix, k) == 0) {
+                        line += k;
+                        n -= k;
+                }
+                strncat(m, line, n);
+                strcat(m, "\n");
+                line += n + (line[n] == '\n');
+        }
+        ret->replies[0] = (HostReply) {
+                .node = strdup(at ? at + 1 : host),
+                .exit_status = exit_status,
+                .status = strdup(status_word(exit_status)),
+                .output = TAKE_PTR(docs),
+                .messages = m,
+        };
+        ret->n = 1;
+        return ret->replies[0].node && ret->replies[0].status ? 0 : -ENOMEM;
+}
+
 static int parse_output(char *out, HostReplies *ret) {
         for (char *line = out, *next; line && *line; line = next) {
                 HostReply *grown;
@@ -259,6 +339,8 @@ int hosts_call(const char *program, const char *user, char *const *hosts, size_t
         } else if (r < 0)
                 return log_debug_errno(r, "Failed to read what %s printed: %s", program, STRERROR(r));
 
+        if (n_hosts == 1 && !ret->failure)
+                return parse_single(hosts[0], WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILED, out, err, ret);
         r = parse_output(out, ret);
         if (r < 0)
                 return r;

@@ -7,7 +7,7 @@
  *   {"node": "node01",
  *    "wake": {"mac": "…", "source": "capabilities" | "neighbour",
  *             "interface": "…", "wol_supported": "…", "wol_enabled": "…", "usec": …},
- *    "suspend": {"result": "scheduled" | "failed", "usec": …, "id": "…",
+ *    "suspend": {"result": "scheduled" | "failed", "usec": …, "requested_usec": …, "id": "…",
  *                "target": "mem", "suspend_usec": …, "alarm_usec": …,
  *                "status": "…", "error": "…"},
  *    "resume": {"result": "sent" | "failed", "usec": …, "mac": "…",
@@ -15,7 +15,7 @@
  *    "resume_failed": {"usec": …, "error": "…"}}
  *
  * Each section is replaced as a whole when its step runs again; "usec" is
- * when (CLOCK_REALTIME). Written atomically: a reader sees the old file or
+ * when (CLOCK_REALTIME), "requested_usec" when Slurm called the program. Written atomically: a reader sees the old file or
  * the new one. */
 
 #include <json-c/json.h>

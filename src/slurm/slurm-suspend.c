@@ -18,6 +18,7 @@
 
 typedef struct Node {
         const char *name;
+        uint64_t requested_usec;  /* when Slurm asked (we started) */
         WakeDetails wake;
         uint64_t sleep_usec;  /* the safety alarm's distance; 0: not to be suspended */
         bool done;            /* failed already, or scheduled */
@@ -46,6 +47,7 @@ static void node_failed(Context *c, Node *n, const char *status, const char *err
         told = context_set_down(n->name, error);
         if (!s || json_add(s, "result", json_object_new_string("failed")) < 0 ||
             json_add(s, "usec", json_object_new_uint64(clock_now_usec(CLOCK_REALTIME))) < 0 ||
+            json_add(s, "requested_usec", json_object_new_uint64(n->requested_usec)) < 0 ||
             json_add(s, "status", json_object_new_string(status)) < 0 ||
             json_add(s, "error", json_object_new_string(error)) < 0 ||
             json_add(s, "slurm", json_object_new_string(told ? told : "")) < 0)
@@ -137,6 +139,7 @@ static void take_schedule(Context *c, Node *n, const HostReply *reply, const cha
         s = json_object_new_object();
         if (!s || json_add(s, "result", json_object_new_string("scheduled")) < 0 ||
             json_add(s, "usec", json_object_new_uint64(clock_now_usec(CLOCK_REALTIME))) < 0 ||
+            json_add(s, "requested_usec", json_object_new_uint64(n->requested_usec)) < 0 ||
             json_add(s, "id", json_object_get(id)) < 0 ||
             json_add(s, "target", json_object_new_string(sleep_target_to_string(c->config.target))) < 0 ||
             json_add(s, "suspend_usec", json_object_get(suspend)) < 0 ||
@@ -208,7 +211,7 @@ int verb_suspend(Context *c, const char *hostlist) {
                 return log_oom();
         }
         for (size_t i = 0; i < n; i++)
-                nodes[i].name = names[i];
+                nodes[i] = (Node) { .name = names[i], .requested_usec = clock_now_usec(CLOCK_REALTIME) };
 
         log_info("Suspending %zu node%s through hostpm: %s", n, n == 1 ? "" : "s", hostlist);
         r = hosts_call(c->hostpm_suspend, c->config.user, names, n, c->config.parallel,

@@ -108,6 +108,9 @@ class Cluster:
         # The controller's bed: the fake journal at /run/systemd/journal
         # (where the power programs log), the logs, run().
         self.bed = testbed.TestBed(root, bed_id)
+        # as journald's: the power programs log as SlurmUser
+        for socket_name in ('socket', 'stdout'):
+            os.chmod(os.path.join('/run/systemd/journal', socket_name), 0o666)
         os.chmod(root, 0o755)  # SlurmUser and munge reach their files (HOSTPM_TESTBED_KEEP: 0700)
         self.root = root
         self.bed_id = bed_id
@@ -118,6 +121,7 @@ class Cluster:
         self.slurmctld = None
         self.state_dir = None  # the controller's records, from the test's view
         self.libexec = None
+        self._last_states = {}
         self.started = None
 
     # Setting up
@@ -296,8 +300,11 @@ class Cluster:
         return r
 
     def node_info(self):
-        """{node: {field: value}} from `scontrol show nodes -o`."""
-        r = self.slurm('scontrol', 'show', 'nodes', '-o')
+        """{node: {field: value}} from `scontrol show nodes -o` (polled:
+        not in commands.log; states.log has every change)."""
+        r = subprocess.run(self.controller.nsenter(['scontrol', 'show', 'nodes', '-o']), capture_output=True,
+                           text=True, timeout=30, check=False)
+        check(r.returncode == 0, f'scontrol show nodes failed with status {r.returncode}: {r.stderr}')
         nodes = {}
         for line in r.stdout.splitlines():
             fields = {}
@@ -315,7 +322,13 @@ class Cluster:
 
     def node_states(self):
         """{node: set of state words}, e.g. {'IDLE', 'POWERED_DOWN'}."""
-        return {name: set(n['State'].split('+')) for name, n in self.node_info().items()}
+        states = {name: set(n['State'].split('+')) for name, n in self.node_info().items()}
+        for name, words in states.items():
+            if self._last_states.get(name) != words:
+                self._last_states[name] = words
+                with open(os.path.join(self.bed.logs_dir, 'states.log'), 'a', encoding='utf-8') as f:
+                    f.write(f'{time.time():.3f} {name} {"+".join(sorted(words))}\n')
+        return states
 
     def wait_for_nodes(self, predicate, what, names, timeout=60, history=None):
         '''Until predicate(state words) holds for every node of names; each

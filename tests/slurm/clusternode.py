@@ -76,14 +76,15 @@ class Node:
     def logind(self):
         return self.bed.mocks['logind']
 
-    def start(self, logind=None, polkit=('org.hostpm1.suspend',), hostpm_conf=None):
+    def start(self, logind=None, polkit=('org.hostpm1.suspend',), hostpm_conf=None, rtc=None):
         '''logind: extra parameters of the logind mock; polkit: the actions
-        the polkit mock allows; hostpm_conf: the node's hostpm.conf.'''
+        the polkit mock allows; hostpm_conf: the node's hostpm.conf; rtc:
+        arguments of the bed's make_rtc().'''
         bed = self.bed
         if hostpm_conf is not None:
             with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
                 f.write(hostpm_conf)
-        bed.make_rtc()
+        bed.make_rtc(**(rtc or {}))
         bed.start_rtc_clock()
         bed.install_hostpmd()
         self._install_slurm_units()
@@ -149,7 +150,31 @@ LogLevel VERBOSE
         return [tuple(c) for c in self.logind.control.GetSleepCalls()]
 
     def magic_packets(self):
+        '''[(time, asleep, woke)] for every magic packet to this node's MAC.'''
         return [tuple(p) for p in self.logind.control.GetMagicPackets()]
 
+    def hostpm(self, name):
+        '''A property of the node's hostpmd.'''
+        obj = self.bed.bus.get_object('org.hostpm1', '/org/hostpm1')
+        return obj.Get('org.hostpm1.Manager', name, dbus_interface='org.freedesktop.DBus.Properties')
+
+    def wakealarm(self):
+        with open(self.bed.wakealarm_path, encoding='ascii') as f:
+            return f.read().strip()
+
     def teardown(self):
+        '''A node still asleep is woken first: hostpm-sleep rightly ignores
+        SIGTERM until it has seen the resume, and the manager would wait
+        for it.'''
+        if 'logind' in self.bed.mocks and self.bed.mocks['logind'].process.alive():
+            try:
+                self.logind.control.WakeUp()
+                testbed.wait_for(lambda: not self._helper_running(), f'hostpm-sleep on {self.name} to end',
+                                 timeout=10)
+            except Exception as e:  # pylint: disable=broad-except
+                print(f'{self.name}: could not wake before teardown: {e}', flush=True)
         return self.bed.teardown()
+
+    def _helper_running(self):
+        r = self.bed.run(['systemctl', 'is-active', '--quiet', 'hostpm-suspend.service'])
+        return r.returncode == 0

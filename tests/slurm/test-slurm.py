@@ -2,6 +2,7 @@
 '''hostpm as Slurm's power saving, against a real Slurm (cluster.py).'''
 
 import os
+import subprocess
 import sys
 import time
 
@@ -10,18 +11,172 @@ sys.path.insert(0, os.path.join(HERE, '..', 'integration'))
 
 import testbed  # noqa: E402  pylint: disable=wrong-import-position
 from testbed import check, check_equal  # noqa: E402  pylint: disable=wrong-import-position
+import hosts  # noqa: E402  pylint: disable=wrong-import-position
 import cluster  # noqa: E402  pylint: disable=wrong-import-position
 import isolation  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def cluster_up(c):
-    t = time.monotonic()
-    c.start(suspend_time='INFINITE')
-    print(f'up in {time.monotonic() - t:.2f} s', c.node_states(), flush=True)
+MAXIMUM_SLEEP = 3600  # the RTC safety alarm the cases configure, seconds
+CONF = f"""[Suspend]
+MaximumSleep={MAXIMUM_SLEEP}s
+Delay=1s
+[Wake]
+Broadcast={hosts.BROADCAST}
+"""
+SUSPENDED = '5bc43fccd9074e909ad322ea99e1624d'  # node-event.h
+SUSPEND_FAILED = 'dc3f35704d904cba87d1ba4588a91244'
+WOKEN = '4a4d1f1196a843cca2c2eabd43a40c45'
+RESUME_FAILED = '08ed286c1e9c4a3689a23abe825bf1ca'
+BAD_STATES = {'DOWN', 'DRAIN', 'DRAINED', 'DRAINING', 'FAIL', 'FAILING', 'NOT_RESPONDING'}
+
+
+def asleep(node):
+    """The node's logind mock is in a simulated sleep."""
+    return any(end == 0 for _verb, _start, end, _by_alarm in node.sleeps())
+
+
+def check_asleep_with_alarm(c, node):
+    """Asleep through hostpm: logind was asked once, with the RTC alarm set
+    MaximumSleep= ahead on the RTC's clock, and the controller's record
+    says how to wake the node and when its alarm fires."""
+    calls = [call for call in node.sleep_calls() if call[5] == '']
+    check_equal(len(calls), 1, f'accepted sleep calls on {node.name}')
+    method, _flags, alarm, rtc, when, _error = calls[0]
+    check(method.startswith('Suspend'), f'{node.name} was asked {method}, not to suspend')
+    check(abs(alarm - rtc - MAXIMUM_SLEEP) <= 2,
+          f'{node.name}: the alarm {alarm} is {alarm - rtc} s ahead of the RTC; expected {MAXIMUM_SLEEP}')
+    record = c.records(node.name)
+    check(record is not None, f'no record of {node.name} on the controller')
+    check_equal(record['wake']['mac'], node.host.mac, f'the MAC recorded for {node.name}')
+    check_equal(record['suspend']['result'], 'scheduled', f'{node.name} suspend result')
+    # hostpm's plan: the alarm is armed as the sleep starts, later if the
+    # helper ran late, never earlier
+    planned, late = record['suspend']['alarm_usec'] / 1e6, when - record['suspend']['suspend_usec'] / 1e6
+    check(planned - 1 <= alarm <= planned + max(late, 0) + 2,
+          f'{node.name}: the record plans the wake at {planned}, the RTC alarm is {alarm} ({late:.1f} s late)')
+    entries = c.bed.journal.find(HOSTPM_SLURM_NODE=node.name, MESSAGE_ID=SUSPENDED)
+    check(entries, f'no journal entry for the suspend of {node.name}')
+    check_equal(entries[-1]['HOSTPM_REQUEST_ID'], record['suspend']['id'], 'request id in the journal')
+
+
+def suspend_idle(c):
+    """Idle nodes pass SuspendTime; Slurm runs slurm-suspend, which puts each
+    through hostpm to sleep with its RTC safety alarm; Slurm shows them
+    powered down. Prints the time from Slurm's call to every node asleep."""
+    c.start(suspend_time=0, hostpm_slurm_conf=CONF)
+    names = sorted(c.nodes)
+    c.wait_for_nodes(lambda s: 'POWERED_DOWN' in s and 'IDLE' in s, 'every node powered down', names)
+    testbed.wait_for(lambda: all(asleep(n) for n in c.nodes.values()), 'every node asleep', timeout=60)
+    for node in c.nodes.values():
+        check_asleep_with_alarm(c, node)
+    requested = min(c.records(n)['suspend']['requested_usec'] for n in names) / 1e6
+    last_asleep = max(start for n in c.nodes.values() for _v, start, _e, _a in n.sleeps())
+    print(f'slurm-suspend: {len(names)} nodes asleep {last_asleep - requested:.2f} s after Slurm called '
+          'the SuspendProgram', flush=True)
+
+
+def start_suspended(c, **options):
+    """A cluster whose every node went to sleep through hostpm."""
+    c.start(suspend_time=0, hostpm_slurm_conf=CONF, **options)
+    c.wait_for_nodes(lambda s: 'POWERED_DOWN' in s and 'IDLE' in s, 'every node powered down', sorted(c.nodes))
+    testbed.wait_for(lambda: all(asleep(n) for n in c.nodes.values()), 'every node asleep', timeout=60)
+
+
+def job_resumes_two(c):
+    """A job for two nodes: Slurm runs slurm-resume for exactly those two,
+    whose magic packets wake them (and no other); hostpm-slurm-rejoin
+    restarts their slurmd with -b, they rejoin, the job runs and completes,
+    and they are idle again, never DOWN."""
+    start_suspended(c, resume_timeout=120)
+    names = sorted(c.nodes)
+    history = {}
+    job = subprocess.Popen(c.controller.nsenter(['srun', '-N2', '--time=2', 'hostname']),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        testbed.wait_for(lambda: job.poll() is not None or (c.node_states(), None)[1],
+                         'the job to end', timeout=150, interval=0.2)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    out, err = job.communicate()
+    check_equal(job.returncode, 0, f'srun exit status (stderr: {err.strip()})')
+    ran_on = set(out.split())
+    check_equal(len(ran_on), 2, f'nodes the job ran on ({out!r})')
+    check(ran_on <= set(names), f'the job ran on {ran_on}, not cluster nodes')
+
+    for name in names:
+        node = c.nodes[name]
+        packets = node.magic_packets()
+        if name not in ran_on:
+            check_equal(packets, [], f'magic packets to {name}, which the job did not need')
+            check(asleep(node), f'{name} woke, though the job did not need it')
+            continue
+        check(any(woke for _t, _asleep, woke in packets), f'{name}: no magic packet woke it ({packets})')
+        _verb, _start, end, by_alarm = node.sleeps()[0]
+        check(end > 0 and not by_alarm, f'{name}: its first sleep ended by {"alarm" if by_alarm else "?"}')
+        check_equal(c.records(name)['resume']['result'], 'sent', f'{name}: the record of its resume')
+        check(c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=WOKEN), f'{name}: no journal entry for its wake')
+        check(node.bed.journal.find(SYSLOG_IDENTIFIER='slurmd-rejoin'),
+              f'{name}: hostpm-slurm-rejoin did not run after the resume')
+
+    # The job's nodes are idle again (and, idle, soon asleep again).
+    c.wait_for_nodes(lambda s: 'IDLE' in s and not s & {'POWERING_UP', 'ALLOCATED', 'COMPLETING'},
+                     'the job\'s nodes idle again', sorted(ran_on), history=history)
+    for name in ran_on:
+        seen = [w for words in history.get(name, []) for w in words]
+        check(not BAD_STATES & set(seen), f'{name} passed through {sorted(BAD_STATES & set(seen))}: {history[name]}')
+
+
+def resume_timeout(c):
+    """A node whose magic packet does not wake it: Slurm marks it DOWN at
+    ResumeTimeout and runs slurm-resume-fail; the record on the controller
+    says why, and when its RTC safety alarm wakes it."""
+    start_suspended(c, resume_timeout=15, node_options={'node3': {'logind': {'MagicPacketWakes': False}}})
+    c.slurm('sbatch', '-w', 'node3', '-N1', '--wrap=hostname')
+    c.wait_for_nodes(lambda s: 'DOWN' in s, 'node3 DOWN', ['node3'], timeout=90)
+    record = testbed.wait_for(lambda: (c.records('node3') or {}).get('resume_failed') and c.records('node3'),
+                              'the record of the failed resume', timeout=30)
+    node = c.nodes['node3']
+    check(node.magic_packets() and not any(woke for _t, _a, woke in node.magic_packets()),
+          f'node3 got its magic packet and slept on ({node.magic_packets()})')
+    check(asleep(node), 'node3 is still asleep')
+    why = record['resume_failed']['error']
+    for words in ('ResumeTimeout', node.host.mac, 'RTC safety alarm'):
+        check(words in why, f'the record does not say {words!r}: {why}')
+    check_equal(record['resume']['result'], 'sent', 'the record of the resume')
+    entries = c.bed.journal.find(HOSTPM_SLURM_NODE='node3', MESSAGE_ID=RESUME_FAILED)
+    check(entries, 'no journal entry for the failed resume')
+    reason = c.node_info()['node3'].get('Reason', '')
+    check(reason, 'Slurm gives no reason for node3 being DOWN')
+
+
+def suspend_refused(c):
+    """hostpm refuses node2's suspend (its RTC may not wake it): Slurm
+    learns it (node2 DOWN, the reason says why), nothing is armed on node2,
+    and the other nodes sleep as usual."""
+    c.start(suspend_time=0, hostpm_slurm_conf=CONF, node_options={'node2': {'rtc': {'wakeup': 'disabled'}}})
+    c.wait_for_nodes(lambda s: 'DOWN' in s, 'node2 DOWN', ['node2'])
+    testbed.wait_for(lambda: asleep(c.nodes['node1']) and asleep(c.nodes['node3']), 'node1 and node3 asleep')
+    reason = c.node_info()['node2'].get('Reason', '')
+    check(reason.startswith('hostpm: ') and 'wake' in reason, f'node2\'s reason in Slurm: {reason!r}')
+    node = c.nodes['node2']
+    check_equal(node.sleep_calls(), [], 'logind calls on node2')
+    check_equal(node.wakealarm(), '', 'node2\'s RTC wake alarm')
+    check_equal(str(node.hostpm('PendingId')), '', 'a suspend pending on node2')
+    record = c.records('node2')
+    check_equal(record['suspend']['result'], 'failed', 'node2\'s suspend in the record')
+    check_equal(record['suspend']['slurm'], 'DOWN', 'what Slurm was told, in the record')
+    entries = c.bed.journal.find(HOSTPM_SLURM_NODE='node2', MESSAGE_ID=SUSPEND_FAILED)
+    check(entries and entries[-1]['HOSTPM_SLURM_TOLD'] == 'DOWN', f'journal entries for node2: {entries}')
+    for name in ('node1', 'node3'):
+        check_asleep_with_alarm(c, c.nodes[name])
 
 
 CASES = {
-    'cluster-up': cluster_up,
+    'suspend-idle': suspend_idle,
+    'job-resumes-two': job_resumes_two,
+    'resume-timeout': resume_timeout,
+    'suspend-refused': suspend_refused,
 }
 
 
