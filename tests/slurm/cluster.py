@@ -132,6 +132,9 @@ class Cluster:
         node_options: {name: keyword arguments of clusternode.Node.start()}.'''
         self.started = time.monotonic()
         names = [f'node{i}' for i in range(1, nodes + 1)]
+        # systemd's FreezeUnit() (the logind mock freezes slurmd while a node
+        # sleeps) needs the freezer it finds at <cgroup root>/init.scope
+        os.makedirs('/sys/fs/cgroup/init.scope', exist_ok=True)
         self._install_programs()
         self.network.setup()
         self.controller = self.network.host(CONTROLLER, 1)

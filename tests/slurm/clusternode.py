@@ -90,8 +90,9 @@ class Node:
         self._install_slurm_units()
         bed.start_manager()
         os.chmod(bed.runtime_dir, 0o711)  # SlurmUser reaches the bus through ssh
+        # asleep, slurmd is silent, as on a real node
         parameters = {'MagicPacketInterface': 'eth0', 'ResumeUnit': 'suspend.target',
-                      'SleepMaxSec': 24 * 3600}
+                      'FreezeUnits': ['slurmd.service'], 'SleepMaxSec': 24 * 3600}
         parameters.update(logind or {})
         bed.start_logind(**parameters)
         if polkit is not None:

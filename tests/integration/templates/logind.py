@@ -55,6 +55,11 @@ that a typo in a test cannot silently test something else):
   MagicPacketWakes
       false: magic packets are recorded but wake nothing, as on a NIC whose
       wake-up was not armed (default true; SetMagicPacketWakes() changes it).
+  FreezeUnits
+      Units of the systemd manager on the mock's bus (for example
+      ["slurmd.service"]) frozen (FreezeUnit()) for the length of each
+      simulated sleep, as the whole host is: what they serve goes silent.
+      They are thawed before PrepareForSleep(false).
   ResumeUnit
       A unit (for example "suspend.target") the mock starts with the
       systemd manager on its bus after every simulated sleep, as systemd
@@ -121,7 +126,7 @@ PARAMETERS = set(CAN_METHODS) | {
     'CanError', 'CanErrorMessage', 'CanNoReply', 'CanDelayMs', 'CanBatch',
     'SuspendError', 'SuspendErrorMessage', 'WakealarmPath', 'SleepMaxSec',
     'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
-    'MagicPacketInterface', 'MagicPacketWakes', 'ResumeUnit',
+    'MagicPacketInterface', 'MagicPacketWakes', 'ResumeUnit', 'FreezeUnits',
 }
 
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
@@ -159,6 +164,7 @@ def load(mock, parameters):
     mock.wake_timer = 0
 
     mock.resume_unit = parameters.get('ResumeUnit', '')
+    mock.freeze_units = list(parameters.get('FreezeUnits', []))
     mock.magic_packets = []     # (time, asleep, woke)
     mock.magic_packet_wakes = bool(parameters.get('MagicPacketWakes', True))
     if parameters.get('MagicPacketInterface'):
@@ -287,11 +293,28 @@ def _set_preparing(mock, value):
     mock.EmitSignal(MAIN_IFACE, 'PrepareForSleep', 'b', [dbus.Boolean(value)])
 
 
+def _systemd_manager(mock):
+    return dbus.Interface(mock.connection.get_object('org.freedesktop.systemd1', '/org/freedesktop/systemd1'),
+                          'org.freedesktop.systemd1.Manager')
+
+
+def _freeze(mock, freeze):
+    '''FreezeUnits, frozen for the sleep or thawed after it (blocking: a
+    host is whole again before it says it is back).'''
+    for unit in mock.freeze_units:
+        try:
+            getattr(_systemd_manager(mock), 'FreezeUnit' if freeze else 'ThawUnit')(unit)
+            mock.log(f'{"froze" if freeze else "thawed"} {unit}')
+        except dbus.exceptions.DBusException as e:
+            mock.log(f'could not {"freeze" if freeze else "thaw"} {unit}: {e.get_dbus_message()}')
+
+
 def _end_sleep(mock):
     sleep = mock.sleeping
     sleep['end'] = time.time()
     mock.sleeping = None
     mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"})')
+    _freeze(mock, False)
     _set_preparing(mock, False)
     if mock.resume_unit:
         _start_resume_unit(mock)
@@ -302,10 +325,7 @@ def _start_resume_unit(mock):
     target's job completes, and what is ordered after it runs.'''
     def failed(error):
         mock.log(f'could not start {mock.resume_unit}: {error}')
-    manager = dbus.Interface(mock.connection.get_object('org.freedesktop.systemd1',
-                                                        '/org/freedesktop/systemd1'),
-                             'org.freedesktop.systemd1.Manager')
-    manager.StartUnit(mock.resume_unit, 'replace',
+    _systemd_manager(mock).StartUnit(mock.resume_unit, 'replace',
                       reply_handler=lambda job: mock.log(f'started {mock.resume_unit}: {job}'),
                       error_handler=failed)
 
@@ -374,6 +394,14 @@ def _sleep(mock, method, verb, flags):
     mock.wake_timer = GLib.timeout_add(max(0, int(wake_in * 1000)), _timer_fired, mock)
     # logind announces the sleep before it replies to the verb.
     _set_preparing(mock, True)
+    if mock.freeze_units:
+        sleep = mock.sleeping
+
+        def freeze():  # once our reply has left, unless the sleep is over
+            if mock.sleeping is sleep:
+                _freeze(mock, True)
+            return GLib.SOURCE_REMOVE
+        GLib.idle_add(freeze)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='')
