@@ -13,33 +13,37 @@ struct CapabilitiesWaiter {
 };
 
 bool host_capabilities_busy(Manager *m) {
-        return m->capabilities_query != NULL;
+        return m->capabilities_query || m->capabilities_logind || net_info_busy(m->net_info);
+}
+
+static void capabilities_free(Capabilities *c) {
+        if (c)
+                capabilities_done(c);
+        free(c);
 }
 
 /* Completes logind's answer with what the host itself says, then hands it
- * to everyone who waited for this round trip. */
-static void capabilities_query_done(const Capabilities *logind, void *userdata) {
-        Manager *m = userdata;
+ * to everyone who waited for this round trip: once both logind and
+ * hostpm-netinfo have answered. */
+static void capabilities_complete(Manager *m) {
         _cleanup_(capabilities_done) Capabilities c = {0};
         CapabilitiesWaiter *waiters;
         int r;
 
-        m->capabilities_query = NULL;  /* freed by the query itself after we return */
+        if (!m->capabilities_logind || net_info_busy(m->net_info))
+                return;
+        c = *m->capabilities_logind;
+        free(TAKE_PTR(m->capabilities_logind));
         waiters = TAKE_PTR(m->capabilities_waiters);
 
-        for (size_t i = 0; i < ELEMENTSOF(c.targets); i++) {
-                c.targets[i].answer = logind->targets[i].answer;
-                c.targets[i].raw = logind->targets[i].raw ? strdup(logind->targets[i].raw) : NULL;
-        }
-        if (logind->query_error != 0)
-                (void) capabilities_set_query_error(&c, logind->query_error, logind->query_error_name,
-                                                    logind->query_error_message);
         r = rtc_read_info(rtc_sysfs_root(), m->config.rtc_device, &c.rtc);
         if (r < 0)
                 log_warning("Failed to read RTC %s, reporting it absent: %s", m->config.rtc_device, STRERROR(r));
         if (!c.rtc.device)
                 c.rtc.device = strdup(m->config.rtc_device);
         c.rtc.max_seconds = m->config.maximum_duration_usec / USEC_PER_SEC;
+        if (m->net_info && net_interfaces_copy(net_info_get(m->net_info), &c.net) < 0)
+                (void) net_interfaces_set_error(&c.net, -ENOMEM, NULL);
 
         while (waiters) {
                 CapabilitiesWaiter *w = waiters;
@@ -49,6 +53,33 @@ static void capabilities_query_done(const Capabilities *logind, void *userdata) 
                 free(w);
         }
         manager_touch(m);
+}
+
+/* logind's part is in: kept until the interfaces are too */
+static void capabilities_query_done(const Capabilities *logind, void *userdata) {
+        Manager *m = userdata;
+        Capabilities *c;
+
+        m->capabilities_query = NULL;  /* freed by the query itself after we return */
+        c = calloc(1, sizeof *c);
+        if (!c) {
+                log_oom();
+                host_capabilities_cancel_all(m);  /* nothing to answer with: as on exit */
+                return;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(c->targets); i++) {
+                c->targets[i].answer = logind->targets[i].answer;
+                c->targets[i].raw = logind->targets[i].raw ? strdup(logind->targets[i].raw) : NULL;
+        }
+        if (logind->query_error != 0)
+                (void) capabilities_set_query_error(c, logind->query_error, logind->query_error_name,
+                                                    logind->query_error_message);
+        m->capabilities_logind = c;
+        capabilities_complete(m);
+}
+
+static void net_info_done(void *userdata) {
+        capabilities_complete(userdata);
 }
 
 /* Test seam, read once: lets a test of logind's silence end quickly. */
@@ -80,13 +111,26 @@ int host_capabilities_wait(Manager *m, capabilities_ready_t ready, void *userdat
         };
 
         /* Callers that arrive while a query is in flight share its answer:
-         * logind is asked no more often than it must be. */
-        if (!m->capabilities_query) {
+         * logind is asked no more often than it must be. The interfaces
+         * are asked at the same time, unless their last answer is fresh. */
+        if (!m->capabilities_query && !m->capabilities_logind) {
+                if (!m->net_info) {
+                        r = net_info_new(m->event, &m->net_info);
+                        if (r < 0) {
+                                free(w);
+                                return r;
+                        }
+                }
                 r = capabilities_query_logind_async(m->bus, logind_timeout_usec(),
                                                     capabilities_query_done, m, &m->capabilities_query);
                 if (r < 0) {
                         free(w);
                         return r;
+                }
+                if (!net_info_busy(m->net_info)) {
+                        r = net_info_refresh(m->net_info, net_info_done, m);
+                        if (r < 0)
+                                log_warning("Failed to ask hostpm-netinfo, reporting no interfaces: %s", STRERROR(r));
                 }
         }
         m->capabilities_waiters = w;
@@ -117,6 +161,8 @@ void host_capabilities_cancel_all(Manager *m) {
                 capabilities_query_cancel(m->capabilities_query);
                 m->capabilities_query = NULL;
         }
+        capabilities_free(TAKE_PTR(m->capabilities_logind));
+        m->net_info = net_info_free(m->net_info);
 }
 
 static void reply_capabilities(Manager *m, const Capabilities *c, void *userdata) {

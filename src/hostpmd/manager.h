@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "capabilities.h"
+#include "net-info.h"
 #include "schedule.h"
 
 typedef struct CapabilitiesWaiter CapabilitiesWaiter;
@@ -22,6 +23,8 @@ typedef struct Manager {
 
         CapabilitiesQuery *capabilities_query;
         CapabilitiesWaiter *capabilities_waiters;
+        Capabilities *capabilities_logind;   /* logind has answered; the interfaces are still out */
+        NetInfo *net_info;
 
         SuspendRequest *requests;      /* between arrival and reply */
 

@@ -2,6 +2,8 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "bus-names.h"
@@ -49,7 +51,7 @@ const char *helper_path(void) {
 }
 
 char **helper_argv_new(const char *path, const HelperRequest *req) {
-        char **argv = calloc(10, sizeof(char *));
+        char **argv = calloc(12, sizeof(char *));
         size_t n = 0;
 
         if (!argv)
@@ -63,7 +65,8 @@ char **helper_argv_new(const char *path, const HelperRequest *req) {
             asprintf(&argv[n++], "--rtc-device=%s", req->rtc_device) < 0 ||
             asprintf(&argv[n++], "--requester-uid=%u", (unsigned) req->requester_uid) < 0 ||
             asprintf(&argv[n++], "--requester-pid=%d", (int) req->requester_pid) < 0 ||
-            (req->ignore_inhibitors && !(argv[n++] = strdup("--ignore-inhibitors")))) {
+            (req->ignore_inhibitors && !(argv[n++] = strdup("--ignore-inhibitors"))) ||
+            (req->wake_on_lan && asprintf(&argv[n++], "--wake-on-lan=%s", req->wake_on_lan) < 0)) {
                 /* asprintf leaves the slot undefined on failure */
                 argv[n - 1] = NULL;
                 strv_free(argv);
@@ -143,8 +146,38 @@ static bool property_omitted(const char *name) {
 #define APPEND_PROPERTY(m, name, sig, ...)                                      \
         (property_omitted(name) ? 0 : sd_bus_message_append((m), "(sv)", (name), (sig), __VA_ARGS__))
 
-/* The helper writes one sysfs file and talks to logind; it gets nothing else. */
-static int append_service_hardening(sd_bus_message *m, const char *wakealarm_path) {
+/* IPAddressDeny=any: both families, prefix length 0 */
+static int append_ip_address_deny_any(sd_bus_message *m) {
+        static const uint8_t any6[16] = {0};
+        int r;
+
+        if (property_omitted("IPAddressDeny"))
+                return 0;
+        r = sd_bus_message_open_container(m, 'r', "sv");
+        if (r >= 0) r = sd_bus_message_append(m, "s", "IPAddressDeny");
+        if (r >= 0) r = sd_bus_message_open_container(m, 'v', "a(iayu)");
+        if (r >= 0) r = sd_bus_message_open_container(m, 'a', "(iayu)");
+        if (r >= 0) r = sd_bus_message_open_container(m, 'r', "iayu");
+        if (r >= 0) r = sd_bus_message_append(m, "i", AF_INET);
+        if (r >= 0) r = sd_bus_message_append_array(m, 'y', any6, 4);
+        if (r >= 0) r = sd_bus_message_append(m, "u", 0U);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_open_container(m, 'r', "iayu");
+        if (r >= 0) r = sd_bus_message_append(m, "i", AF_INET6);
+        if (r >= 0) r = sd_bus_message_append_array(m, 'y', any6, sizeof any6);
+        if (r >= 0) r = sd_bus_message_append(m, "u", 0U);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        if (r >= 0) r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* The helper writes one sysfs file and talks to logind; it gets nothing
+ * else. With WakeOnLanInterfaces= it also arms the interfaces: that takes
+ * CAP_NET_ADMIN in the host's network namespace and a netlink socket for
+ * the ethtool ioctl, and nothing more (no IP traffic). */
+static int append_service_hardening(sd_bus_message *m, const char *wakealarm_path, bool wake_on_lan) {
         int r = 0;
 
         if (r >= 0) r = APPEND_PROPERTY(m, "NoNewPrivileges", "b", 1);
@@ -152,7 +185,8 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectHome", "s", "yes");
         if (r >= 0) r = APPEND_PROPERTY(m, "PrivateTmp", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "PrivateDevices", "b", 1);
-        if (r >= 0) r = APPEND_PROPERTY(m, "PrivateNetwork", "b", 1);
+        if (r >= 0) r = APPEND_PROPERTY(m, "PrivateNetwork", "b", !wake_on_lan);
+        if (r >= 0 && wake_on_lan) r = append_ip_address_deny_any(m);
         /* ProtectKernelTunables= makes /sys read-only: the one file the
          * helper must write is opened up again below. */
         if (r >= 0) r = APPEND_PROPERTY(m, "ProtectKernelTunables", "b", 1);
@@ -168,8 +202,12 @@ static int append_service_hardening(sd_bus_message *m, const char *wakealarm_pat
         if (r >= 0) r = APPEND_PROPERTY(m, "RestrictSUIDSGID", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "LockPersonality", "b", 1);
         if (r >= 0) r = APPEND_PROPERTY(m, "MemoryDenyWriteExecute", "b", 1);
-        if (r >= 0) r = APPEND_PROPERTY(m, "CapabilityBoundingSet", "t", UINT64_C(0));
-        if (r >= 0) r = APPEND_PROPERTY(m, "RestrictAddressFamilies", "(bas)", 1, 1, "AF_UNIX");
+        if (r >= 0) r = APPEND_PROPERTY(m, "CapabilityBoundingSet", "t",
+                                        wake_on_lan ? UINT64_C(1) << CAP_NET_ADMIN : UINT64_C(0));
+        if (r >= 0 && wake_on_lan)
+                r = APPEND_PROPERTY(m, "RestrictAddressFamilies", "(bas)", 1, 2, "AF_UNIX", "AF_NETLINK");
+        else if (r >= 0)
+                r = APPEND_PROPERTY(m, "RestrictAddressFamilies", "(bas)", 1, 1, "AF_UNIX");
         if (r >= 0) r = APPEND_PROPERTY(m, "SystemCallArchitectures", "as", 1, "native");
         /* A deny list is an assignment of its own (allow-list flag false),
          * as in a unit file: systemd does not parse "~" inside a list, it
@@ -259,7 +297,7 @@ int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *re
         if (r >= 0 && !isempty(secure_getenv("HOSTPM_SLEEP_PATH")))
                 r = sd_bus_message_append(m, "(sv)", "BindReadOnlyPaths", "a(ssbt)", 1,
                                           argv[0], argv[0], 0, UINT64_C(0));
-        if (r >= 0) r = append_service_hardening(m, wakealarm);
+        if (r >= 0) r = append_service_hardening(m, wakealarm, !isempty(req->wake_on_lan));
         if (r >= 0) r = sd_bus_message_close_container(m);
         if (r >= 0) r = sd_bus_message_close_container(m);
         if (r >= 0) r = sd_bus_message_close_container(m);

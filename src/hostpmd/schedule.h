@@ -44,6 +44,7 @@ typedef struct HelperRequest {
         uint64_t wake_realtime_usec;
         bool ignore_inhibitors;
         const char *rtc_device;
+        const char *wake_on_lan;   /* "eno1,eno2" to arm first (WakeOnLanInterfaces=), or NULL */
         uid_t requester_uid;
         pid_t requester_pid;
 } HelperRequest;

@@ -169,6 +169,7 @@ static void schedule_act(SuspendRequest *r) {
                 .wake_realtime_usec = r->plan.wake_realtime_usec,
                 .ignore_inhibitors = r->plan.flags & HOSTPM_FLAG_IGNORE_INHIBITORS,
                 .rtc_device = m->config.rtc_device,
+                .wake_on_lan = m->config.wake_on_lan_interfaces,
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
         };

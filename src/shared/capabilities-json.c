@@ -101,6 +101,8 @@ int capabilities_to_json(const Capabilities *c, char **ret) {
         if (json_add(root, "sleep_targets", sleep_targets_to_json(c)) < 0 ||
             json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc)) < 0)
                 return -ENOMEM;
+        if (c->net.asked && json_add(root, "network_interfaces", net_interfaces_to_json(&c->net)) < 0)
+                return -ENOMEM;
 
         s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                  JSON_C_TO_STRING_NOSLASHESCAPE);

@@ -109,6 +109,38 @@ static void write_wake_alarm(Writer *x, const RtcInfo *rtc) {
         end(x);
 }
 
+/* Only when someone asked: without hostpm-netinfo, nothing is claimed. */
+static void write_network_interfaces(Writer *x, const NetInterfaces *n) {
+        if (!n->asked)
+                return;
+        start(x, "network_interfaces");
+        attr(x, "status", n->error < 0 ? "failed" : "ok");
+        if (n->error < 0) {
+                start(x, "error");
+                text(x, n->error_message ? n->error_message : strerror(-n->error));
+                end(x);
+        }
+        for (size_t i = 0; i < n->n; i++) {
+                const NetInterface *ni = &n->list[i];
+                char mac[ETHER_ADDR_STRING_MAX], modes[WOL_MODES_STRING_MAX];
+
+                start(x, "interface");
+                attr(x, "name", ni->name);
+                attr(x, "mac", ether_addr_to_string(ni->mac, mac));
+                start(x, "wake_on_lan");
+                if (ni->wol.error < 0)
+                        attr(x, "error", ni->wol_error ? ni->wol_error : strerror(-ni->wol.error));
+                else {
+                        /* empty lists for a driver without Wake-on-LAN */
+                        attr(x, "supported", wol_modes_to_string(ni->wol.supported, modes));
+                        attr(x, "enabled", wol_modes_to_string(ni->wol.enabled, modes));
+                }
+                end(x);
+                end(x);
+        }
+        end(x);
+}
+
 int capabilities_to_xml(const Capabilities *c, char **ret) {
         xmlBufferPtr buf;
         Writer x = {0};
@@ -134,6 +166,7 @@ int capabilities_to_xml(const Capabilities *c, char **ret) {
                 write_power_management(&x, c);
         write_sleep_targets(&x, c);
         write_wake_alarm(&x, &c->rtc);
+        write_network_interfaces(&x, &c->net);
         if (x.r >= 0)
                 x.r = xmlTextWriterEndDocument(x.w);
         xmlFreeTextWriter(x.w);  /* flushes into buf */
@@ -264,6 +297,60 @@ static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc) {
         return get_prop_u64(n, "alarm", &rtc->alarm);
 }
 
+static int parse_network_interfaces(xmlNodePtr n, NetInterfaces *ret) {
+        _cleanup_(net_interfaces_done) NetInterfaces l = { .asked = true };
+        _cleanup_free_ char *status = get_prop(n, "status");
+
+        if (streq_ptr(status, "failed")) {
+                for (xmlNodePtr e = n->children; e; e = e->next)
+                        if (node_is(e, "error")) {
+                                xmlChar *t = xmlNodeGetContent(e);
+                                int r = net_interfaces_set_error(&l, -EIO, (const char *) t);
+
+                                xmlFree(t);
+                                if (r < 0)
+                                        return r;
+                        }
+                if (l.error == 0 && net_interfaces_set_error(&l, -EIO, NULL) < 0)
+                        return -ENOMEM;
+        } else if (!streq_ptr(status, "ok"))
+                return -EBADMSG;
+
+        for (xmlNodePtr i = n->children; l.error == 0 && i; i = i->next) {
+                _cleanup_free_ char *name = NULL, *mac_text = NULL, *supported = NULL, *enabled = NULL, *error = NULL;
+                uint8_t mac[ETHER_ADDR_LEN_BYTES];
+                WolInfo wol = {0};
+                xmlNodePtr w = NULL;
+
+                if (!node_is(i, "interface"))
+                        continue;
+                name = get_prop(i, "name");
+                mac_text = get_prop(i, "mac");
+                for (xmlNodePtr e = i->children; e; e = e->next)
+                        if (node_is(e, "wake_on_lan"))
+                                w = e;
+                if (!net_interface_name_valid(name) || ether_addr_from_string(mac_text, mac) < 0 || !w)
+                        return -EBADMSG;
+                supported = get_prop(w, "supported");
+                enabled = get_prop(w, "enabled");
+                error = get_prop(w, "error");
+                if (supported && enabled) {
+                        if (wol_modes_from_string(supported, &wol.supported) < 0 ||
+                            wol_modes_from_string(enabled, &wol.enabled) < 0)
+                                return -EBADMSG;
+                } else if (error)
+                        wol.error = -EIO;
+                else
+                        return -EBADMSG;
+                if (net_interfaces_add(&l, name, mac, &wol, error) < 0)
+                        return -ENOMEM;
+        }
+        net_interfaces_done(ret);  /* a repeated element replaces the earlier one */
+        *ret = l;
+        l = (NetInterfaces) {0};
+        return 0;
+}
+
 int capabilities_from_xml(const char *xml, Capabilities *ret) {
         _cleanup_(xmlFreeDocp) xmlDocPtr doc = NULL;
         _cleanup_(capabilities_done) Capabilities c = {0};
@@ -290,6 +377,8 @@ int capabilities_from_xml(const char *xml, Capabilities *ret) {
                         have_targets = true;
                 } else if (node_is(n, "wake_alarm"))
                         r = parse_wake_alarm(n, &c.rtc);
+                else if (node_is(n, "network_interfaces"))
+                        r = parse_network_interfaces(n, &c.net);
                 else
                         continue;
                 if (r < 0)

@@ -9,6 +9,7 @@
 #include <systemd/sd-bus.h>
 
 #include "macro.h"
+#include "net-interfaces.h"
 #include "rtc.h"
 #include "sleep-target.h"
 
@@ -48,6 +49,7 @@ typedef struct Capabilities {
 
         TargetCapability targets[_SLEEP_TARGET_MAX];
         RtcInfo rtc;
+        NetInterfaces net;       /* asked=false: not known (no element in the document) */
 } Capabilities;
 
 void capabilities_done(Capabilities *c);

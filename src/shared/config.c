@@ -15,11 +15,12 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "net-interfaces.h"
 #include "rtc.h"
 #include "timespan.h"
 
 #define CONFIG_SECTION "Suspend"
-#define CONFIG_KEYS    "Delay, MinimumDuration, MaximumDuration, RTCDevice, AllowedTargets"
+#define CONFIG_KEYS    "Delay, MinimumDuration, MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces"
 
 /* Where a duration bound was last set, for the check between the two. */
 typedef struct ConfigOrigin {
@@ -59,6 +60,7 @@ void config_init_defaults(Config *c) {
 
 void config_done(Config *c) {
         free(c->rtc_device);
+        free(c->wake_on_lan_interfaces);
         *c = (Config) {0};
 }
 
@@ -287,6 +289,26 @@ static int parse_allowed_targets(ConfigParser *p, const char *key, const char *v
         return 0;
 }
 
+/* Interfaces to arm for magic-packet wake before each suspend; empty: none
+ * (a drop-in can turn it off again). */
+static int parse_wake_on_lan_interfaces(ConfigParser *p, const char *key, const char *value) {
+        char *list = NULL;
+        const char *bad = NULL;
+        size_t bad_len = 0;
+        int r;
+
+        r = net_interface_list_normalize(value, &list, &bad, &bad_len);
+        if (r == -ENOMEM)
+                return parser_error(p, -ENOMEM, key, value, "out of memory");
+        if (r < 0)
+                return parser_error(p, -EINVAL, key, value,
+                                    "'%.*s' is not an interface name; expected names such as eno1 (1 to 15 "
+                                    "characters, no '/', ':' or white space), separated by spaces", (int) bad_len, bad);
+        free(p->config.wake_on_lan_interfaces);
+        p->config.wake_on_lan_interfaces = list;
+        return 0;
+}
+
 static const struct {
         const char *key;
         int (*parse)(ConfigParser *p, const char *key, const char *value);
@@ -296,6 +318,7 @@ static const struct {
         { "MaximumDuration", parse_maximum_duration },
         { "RTCDevice",       parse_rtc_device },
         { "AllowedTargets",  parse_allowed_targets },
+        { "WakeOnLanInterfaces", parse_wake_on_lan_interfaces },
 };
 
 /* inih's handler: nonzero to go on. */

@@ -19,6 +19,7 @@ typedef struct Config {
         uint64_t maximum_duration_usec;   /* MaximumDuration=, default 23h: rtc_cmos w/o day alarm refuses >= 24h */
         char *rtc_device;                 /* RTCDevice=, default "rtc0" */
         bool allowed_targets[_SLEEP_TARGET_MAX]; /* AllowedTargets=, names from sleep-target.h, default all */
+        char *wake_on_lan_interfaces;     /* WakeOnLanInterfaces=, "eno1,eno2"; NULL (default): arm none */
 } Config;
 
 /* Bounds the file is checked against. */

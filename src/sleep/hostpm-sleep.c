@@ -27,6 +27,7 @@
 #include "rtc.h"
 #include "sleep-args.h"
 #include "sleep-decision.h"
+#include "sleep-wol.h"
 #include "timespan.h"
 
 /* Documented in --help; hostpmd and the tests rely on them. */
@@ -73,6 +74,7 @@ static void context_done(Context *c) {
         outcome_done(&c->outcome);
         free(c->method);
         free(c->refusal);
+        sleep_args_done(&c->args);
 }
 
 static const char *signal_name(int sig) {
@@ -544,6 +546,9 @@ static int run(int argc, char *argv[]) {
         r = step_subscribe(&c);
         if (r > 0)
                 return r;
+
+        /* before the alarm, which is set immediately before the sleep */
+        sleep_arm_wake_on_lan(c.args.wake_on_lan);
 
         r = step_set_alarm(&c);
         if (r > 0)

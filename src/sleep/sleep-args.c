@@ -6,6 +6,7 @@
 #include "config.h"
 #include "log.h"
 #include "macro.h"
+#include "net-interfaces.h"
 #include "rtc.h"
 #include "sleep-args.h"
 
@@ -47,6 +48,7 @@ bool sleep_id_valid(const char *id) {
 static void help(void) {
         printf("Usage: %s --target=TARGET --seconds=N|--wake-at=EPOCH --id=ID\n"
                "       --requester-uid=UID --requester-pid=PID [--ignore-inhibitors] [--rtc-device=rtc0]\n"
+               "       [--wake-on-lan=IF[,IF...]]\n"
                "\n"
                "Set the RTC wake alarm N seconds ahead, verify it, ask logind to sleep, wait\n"
                "for the resume and record the outcome. Run by hostpmd's transient service.\n"
@@ -59,10 +61,17 @@ static void help(void) {
                "  --requester-pid=PID   who asked, for the record (0: unknown)\n"
                "  --ignore-inhibitors   sleep even if an inhibitor blocks it\n"
                "  --rtc-device=NAME     the wake RTC under /sys/class/rtc (default rtc0)\n"
+               "  --wake-on-lan=IF,...  arm magic-packet wake on these interfaces first\n"
+               "                        (a failure is logged; the alarm still wakes the host)\n"
                "\n"
                "Exit status: 0 resumed, 1 failed, 2 invalid command line,\n"
                "             3 refused (an inhibitor blocks sleep), 4 cancelled by a signal\n",
                program_invocation_short_name, sleep_target_list(), SLEEP_SECONDS_MAX);
+}
+
+void sleep_args_done(SleepArgs *a) {
+        free(a->wake_on_lan);
+        a->wake_on_lan = NULL;
 }
 
 int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
@@ -76,6 +85,7 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                 ARG_REQUESTER_PID,
                 ARG_IGNORE_INHIBITORS,
                 ARG_RTC_DEVICE,
+                ARG_WAKE_ON_LAN,
         };
         static const struct option options[] = {
                 { "help",               no_argument,       NULL, 'h'                   },
@@ -88,9 +98,10 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                 { "requester-pid",      required_argument, NULL, ARG_REQUESTER_PID     },
                 { "ignore-inhibitors",  no_argument,       NULL, ARG_IGNORE_INHIBITORS },
                 { "rtc-device",         required_argument, NULL, ARG_RTC_DEVICE        },
+                { "wake-on-lan",        required_argument, NULL, ARG_WAKE_ON_LAN       },
                 { NULL, 0, NULL, 0 }
         };
-        SleepArgs a = {
+        _cleanup_(sleep_args_done) SleepArgs a = {
                 .target = _SLEEP_TARGET_INVALID,
                 .rtc_device = SLEEP_RTC_DEVICE_DEFAULT,
         };
@@ -167,6 +178,24 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
                         }
                         a.rtc_device = optarg;
                         break;
+                case ARG_WAKE_ON_LAN: {
+                        const char *bad = NULL;
+                        size_t bad_len = 0;
+                        char *list = NULL;
+                        int r = net_interface_list_normalize(optarg, &list, &bad, &bad_len);
+
+                        if (r == -ENOMEM)
+                                return log_oom();
+                        if (r < 0 || !list) {
+                                log_error("invalid --wake-on-lan '%s': '%.*s' is not an interface name; expected "
+                                          "names such as eno1, separated by commas", optarg, (int) bad_len,
+                                          bad ? bad : "");
+                                return -EINVAL;
+                        }
+                        free(a.wake_on_lan);
+                        a.wake_on_lan = list;
+                        break;
+                }
                 case '?':
                         if (optopt > 0 && optopt < 0x100)
                                 log_error("unknown option '-%c'; see --help", optopt);
@@ -195,5 +224,6 @@ int sleep_args_parse(int argc, char *argv[], SleepArgs *ret) {
         }
 
         *ret = a;
+        a.wake_on_lan = NULL;  /* moved */
         return 1;
 }

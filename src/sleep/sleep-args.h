@@ -26,12 +26,14 @@ typedef struct SleepArgs {
         pid_t requester_pid;     /* 0: unknown */
         bool ignore_inhibitors;
         const char *rtc_device;  /* points into argv, or the default */
+        char *wake_on_lan;       /* --wake-on-lan: "eno1,eno2" (allocated), or NULL */
 } SleepArgs;
 
 /* Returns 1 with *ret filled to go on, 0 after --help or --version, or
  * -EINVAL after logging what is wrong and what is accepted. Can be called
  * more than once (it resets getopt). */
 int sleep_args_parse(int argc, char *argv[], SleepArgs *ret);
+void sleep_args_done(SleepArgs *a);
 
 /* The checks behind the options, for tests and for the messages. */
 int parse_whole_number(const char *s, uint64_t max, uint64_t *ret);

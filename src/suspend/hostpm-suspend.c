@@ -16,16 +16,19 @@
 #include "log.h"
 #include "macro.h"
 #include "multi-host.h"
+#include "net-interfaces.h"
 #include "polkit-agent.h"
 #include "suspend-plan.h"
 #include "timespan.h"
 #include "verbs.h"
+#include "wake.h"
 
 typedef enum Action {
         ACTION_SCHEDULE,
         ACTION_CANCEL,
         ACTION_STATUS,
         ACTION_CAPABILITIES,
+        ACTION_WAKE,
 } Action;
 
 static Action arg_action = ACTION_SCHEDULE;
@@ -44,6 +47,9 @@ static char **arg_hosts = NULL;         /* every -H, in order */
 static size_t arg_n_hosts = 0;
 static unsigned arg_parallel = MULTI_HOST_PARALLEL_DEFAULT;
 static HostTargets arg_targets = {0};  /* several hosts: a per-host table */
+static WakeArgs arg_wake = { .broadcast_text = WAKE_BROADCAST_DEFAULT, .port = WOL_PORT_DEFAULT };
+static char **arg_wake_targets = NULL;  /* points into argv */
+static size_t arg_n_wake_targets = 0;
 
 static void help(void) {
         const char *n = program_invocation_short_name;
@@ -51,6 +57,7 @@ static void help(void) {
         printf("Usage: %s [OPTIONS] DURATION\n"
                "       %s [OPTIONS] --until=TIME\n"
                "       %s --cancel | --status | --capabilities [--xml | --json]\n"
+               "       %s --wake [--interface=IF] [--broadcast=ADDR] [--port=N] MAC|HOST...\n"
                "\n"
                "Suspend this host for a given time and let its RTC wake it up.\n"
                "\n"
@@ -72,6 +79,11 @@ static void help(void) {
                "     --xml                With --capabilities: libvirt-compatible XML\n"
                "     --json               JSON output\n"
                "     --no-ask-password    Never ask for a password (polkit)\n"
+               "     --wake               Send a Wake-on-LAN magic packet to each MAC or HOST\n"
+               "                          (a name in /etc/ethers; host lists as for -H)\n"
+               "     --interface=IF       With --wake: send out of this interface\n"
+               "     --broadcast=ADDR     With --wake: to this IPv4 address (default %s)\n"
+               "     --port=N             With --wake: to this UDP port (default %u)\n"
                "  -H --host=[USER@]HOST   Operate on a remote host, over SSH\n"
                "  -H --host=[USER@]LIST   ... on several: repeat -H, or a Slurm hostlist such as\n"
                "                          node[01-04,07],gpu1; one row (--json: line) per host\n"
@@ -90,7 +102,7 @@ static void help(void) {
                "  9  --wait: the suspend failed or the host did not resume as planned\n"
                " 10  several hosts: not all succeeded, and they failed differently\n"
                "     (when all failed alike: that status)\n",
-               n, n, n, MULTI_HOST_PARALLEL_DEFAULT);
+               n, n, n, n, WAKE_BROADCAST_DEFAULT, WOL_PORT_DEFAULT, MULTI_HOST_PARALLEL_DEFAULT);
 }
 
 static int usage_error(const char *format, ...) _printf_(1, 2);
@@ -120,6 +132,10 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_JSON,
                 ARG_NO_ASK_PASSWORD,
                 ARG_PARALLEL,
+                ARG_WAKE,
+                ARG_INTERFACE,
+                ARG_BROADCAST,
+                ARG_PORT,
         };
         static const struct option options[] = {
                 { "help",              no_argument,       NULL, 'h'                   },
@@ -138,9 +154,14 @@ static int parse_argv(int argc, char *argv[]) {
                 { "no-ask-password",   no_argument,       NULL, ARG_NO_ASK_PASSWORD   },
                 { "host",              required_argument, NULL, 'H'                   },
                 { "parallel",          required_argument, NULL, ARG_PARALLEL          },
+                { "wake",              no_argument,       NULL, ARG_WAKE              },
+                { "interface",         required_argument, NULL, ARG_INTERFACE         },
+                { "broadcast",         required_argument, NULL, ARG_BROADCAST         },
+                { "port",              required_argument, NULL, ARG_PORT              },
                 { NULL, 0, NULL, 0 }
         };
         const char *until = NULL, *delay = NULL;
+        bool wake_options = false;
         unsigned n_actions = 0;
         int c, r;
 
@@ -221,6 +242,29 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_parallel = (unsigned) v;
                         break;
                 }
+                case ARG_WAKE:
+                        arg_action = ACTION_WAKE;
+                        n_actions++;
+                        break;
+                case ARG_INTERFACE:
+                        if (!net_interface_name_valid(optarg))
+                                return usage_error("invalid --interface '%s'; expected an interface name such as "
+                                                   "eno1", optarg);
+                        arg_wake.interface = optarg;
+                        wake_options = true;
+                        break;
+                case ARG_BROADCAST:
+                        if (wake_parse_broadcast(optarg, &arg_wake) < 0)
+                                return usage_error("invalid --broadcast '%s'; expected an IPv4 address such as "
+                                                   "192.168.1.255", optarg);
+                        wake_options = true;
+                        break;
+                case ARG_PORT:
+                        if (wake_parse_port(optarg, &arg_wake.port) < 0)
+                                return usage_error("invalid --port '%s'; expected a UDP port from 1 to 65535 "
+                                                   "(usually 9 or 7)", optarg);
+                        wake_options = true;
+                        break;
                 case '?':
                         if (optopt != 0 && optopt < 0x100)
                                 return usage_error("unknown option '-%c' or missing argument; see --help", optopt);
@@ -231,7 +275,23 @@ static int parse_argv(int argc, char *argv[]) {
                 }
 
         if (n_actions > 1)
-                return usage_error("--cancel, --status and --capabilities exclude each other; give one");
+                return usage_error("--cancel, --status, --capabilities and --wake exclude each other; give one");
+        if (wake_options && arg_action != ACTION_WAKE)
+                return usage_error("--interface, --broadcast and --port go with --wake");
+        if (arg_action == ACTION_WAKE) {
+                if (arg_n_hosts > 0 || arg_output == OUTPUT_XML || until || delay || arg_dry_run || arg_wait ||
+                    arg_ignore_inhibitors)
+                        return usage_error("--wake sends from here and takes --interface, --broadcast, --port "
+                                           "and --json only");
+                if (optind >= argc)
+                        return usage_error("--wake needs a MAC (aa:bb:cc:dd:ee:ff) or a host name from "
+                                           "/etc/ethers");
+                if (wake_parse_broadcast(arg_wake.broadcast_text, &arg_wake) < 0)
+                        return -EINVAL;
+                arg_wake_targets = argv + optind;
+                arg_n_wake_targets = (size_t) (argc - optind);
+                return 1;
+        }
         if (arg_n_hosts > 1 || (arg_n_hosts == 1 && host_argument_is_list(arg_hosts[0]))) {
                 /* several hosts: refused here if malformed, before anything is sent */
                 if (host_targets_expand(arg_hosts, arg_n_hosts, &arg_targets) < 0)
@@ -346,6 +406,9 @@ static int run_verb(void) {
                 r = verb_schedule(bus, &a, arg_output);
                 break;
         }
+        case ACTION_WAKE:  /* needs no bus: main() does it */
+                r = EXIT_FAILED;
+                break;
         }
         polkit_agent_close(agent);
 
@@ -387,7 +450,9 @@ int main(int argc, char *argv[]) {
                 return r < 0 ? EXIT_USAGE : EXIT_OK;
         }
 
-        if (arg_targets.n > 0)
+        if (arg_action == ACTION_WAKE)
+                r = verb_wake(arg_wake_targets, arg_n_wake_targets, &arg_wake, arg_output);
+        else if (arg_targets.n > 0)
                 r = multi_host_run(&arg_targets, arg_parallel, multi_host_verb(), arg_output, run_on_host, NULL);
         else
                 r = run_verb();

@@ -244,6 +244,34 @@ static void summarize_capabilities(json_object *docs, FILE *f) {
         }
 }
 
+/* "; eno1 52:54:00:12:34:56 magic on" per interface that can wake by magic packet */
+static void summarize_wake_on_lan(json_object *c, FILE *f) {
+        json_object *net = NULL, *list = NULL;
+
+        if (!json_object_object_get_ex(c, "network_interfaces", &net) ||
+            !json_object_object_get_ex(net, "interfaces", &list))
+                return;
+        for (size_t i = 0; i < json_object_array_length(list); i++) {
+                json_object *e = json_object_array_get_idx(list, i), *wol = NULL, *modes = NULL;
+                bool supported = false, enabled = false;
+
+                if (!json_object_object_get_ex(e, "wake_on_lan", &wol))
+                        continue;
+                for (int k = 0; k < 2; k++)
+                        if (json_object_object_get_ex(wol, k == 0 ? "supported" : "enabled", &modes))
+                                for (size_t j = 0; j < json_object_array_length(modes); j++)
+                                        if (streq_ptr(json_object_get_string(json_object_array_get_idx(modes, j)), "magic"))
+                                                *(k == 0 ? &supported : &enabled) = true;
+                if (!supported)
+                        continue;
+                fputs("; ", f);
+                fputs_sanitized(or_unknown(get_string(e, "name")), f);
+                fputc(' ', f);
+                fputs_sanitized(or_unknown(get_string(e, "mac")), f);
+                fputs(enabled ? " wake-on-lan on" : " wake-on-lan off", f);
+        }
+}
+
 static void summarize(const HostResult *res, json_object *docs, MultiHostVerb verb, FILE *f) {
         bool first = true;
 
@@ -261,6 +289,7 @@ static void summarize(const HostResult *res, json_object *docs, MultiHostVerb ve
                         return;
                 case MULTI_HOST_CAPABILITIES:
                         summarize_capabilities(docs, f);
+                        summarize_wake_on_lan(json_object_array_get_idx(docs, 0), f);
                         return;
                 }
         }

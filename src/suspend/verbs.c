@@ -52,6 +52,27 @@ int exit_status_from_error(const sd_bus_error *error, int r, const char *what) {
         return EXIT_FAILED;
 }
 
+static void print_network_interfaces(const NetInterfaces *n) {
+        if (!n->asked)
+                return;
+        if (n->error < 0) {
+                printf("\nNetwork interfaces: unknown (%s)\n", n->error_message ? n->error_message : STRERROR(n->error));
+                return;
+        }
+        printf("\n%-16s %-17s %-40s %s\n", "INTERFACE", "MAC", "WAKE-ON-LAN SUPPORTED", "ENABLED");
+        for (size_t i = 0; i < n->n; i++) {
+                char mac[ETHER_ADDR_STRING_MAX], s[WOL_MODES_STRING_MAX], e[WOL_MODES_STRING_MAX];
+                const WolInfo *w = &n->list[i].wol;
+
+                printf("%-16s %-17s ", n->list[i].name, ether_addr_to_string(n->list[i].mac, mac));
+                if (w->error < 0)
+                        printf("unknown (%s)\n", n->list[i].wol_error ? n->list[i].wol_error : STRERROR(w->error));
+                else
+                        printf("%-40s %s\n", w->supported ? wol_modes_to_string(w->supported, s) : "none",
+                               w->enabled ? wol_modes_to_string(w->enabled, e) : "none");
+        }
+}
+
 static void print_capabilities_table(const Capabilities *c) {
         if (c->query_error == 0) {
                 printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
@@ -83,6 +104,7 @@ static void print_capabilities_table(const Capabilities *c) {
         }
         char buf[DURATION_MAX_STRING];
         printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, c->rtc.max_seconds * USEC_PER_SEC));
+        print_network_interfaces(&c->net);
 }
 
 int verb_capabilities(sd_bus *bus, OutputFormat output) {

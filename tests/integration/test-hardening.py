@@ -42,6 +42,20 @@ def hostpmd_unit():
           f'hostpmd.service exposure {level} is above {HOSTPMD_MAX_EXPOSURE}:\n{result.stdout}')
 
 
+@testbed.outside_bed
+def netinfo_unit():
+    '''hostpm-netinfo@.service, which holds CAP_NET_ADMIN so that hostpmd
+    does not: measured 1.1.'''
+    unit = os.path.join(os.path.dirname(os.environ.get('HOSTPMD_UNIT', '')), 'hostpm-netinfo@.service')
+    check(os.path.exists(unit), f'{unit} must be configured by meson')
+    result = subprocess.run(['systemd-analyze', 'security', '--offline=true', '--no-pager', unit],
+                            capture_output=True, text=True, check=False)
+    level = exposure(result.stdout, 'hostpm-netinfo@i.service')
+    print(f'hostpm-netinfo@.service: exposure {level}')
+    check(level <= HOSTPMD_MAX_EXPOSURE,
+          f'hostpm-netinfo@.service exposure {level} is above {HOSTPMD_MAX_EXPOSURE}:\n{result.stdout}')
+
+
 def transient_service(bed):
     bed.setenv(HOSTPM_TRANSIENT_OMIT='ProtectHome')
     bed.start(logind={}, polkit=(), hostpmd=True)
@@ -58,4 +72,5 @@ def transient_service(bed):
 
 
 if __name__ == '__main__':
-    testbed.main({'hostpmd-unit': hostpmd_unit, 'transient-service': transient_service})
+    testbed.main({'hostpmd-unit': hostpmd_unit, 'netinfo-unit': netinfo_unit,
+                  'transient-service': transient_service})

@@ -185,6 +185,55 @@ static void test_round_trip_failed_query(void **state) {
         assert_string_equal(xml, again);
 }
 
+/* Interfaces: one with Wake-on-LAN, one without (veth), one unreadable;
+ * then the whole list failed. Valid, exact, and read back the same. */
+static void test_network_interfaces(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0}, back = {0}, failed = {0}, failed_back = {0};
+        _cleanup_free_ char *xml = NULL, *again = NULL, *xml2 = NULL, *again2 = NULL;
+
+        capabilities_fill(&c, "yes", "no", "no", "no");
+        assert_int_equal(net_interfaces_add(&c.net, "eno1", (uint8_t[]) { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+                                            &(WolInfo) { .supported = WAKE_PHY | WAKE_UCAST | WAKE_MCAST | WAKE_BCAST |
+                                                                      WAKE_MAGIC, .enabled = WAKE_MAGIC }, NULL), 0);
+        assert_int_equal(net_interfaces_add(&c.net, "veth0", (uint8_t[]) { 2, 0, 0, 0, 0, 1 }, &(WolInfo) {0}, NULL), 0);
+        assert_int_equal(net_interfaces_add(&c.net, "eth9", (uint8_t[]) { 2, 0, 0, 0, 0, 2 },
+                                            &(WolInfo) { .error = -ENODEV }, NULL), 0);
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_non_null(strstr(xml,
+                "    <network_interfaces status=\"ok\">\n"
+                "      <interface name=\"eno1\" mac=\"52:54:00:12:34:56\">\n"
+                "        <wake_on_lan supported=\"phy unicast multicast broadcast magic\" enabled=\"magic\"/>\n"
+                "      </interface>\n"
+                "      <interface name=\"veth0\" mac=\"02:00:00:00:00:01\">\n"
+                "        <wake_on_lan supported=\"\" enabled=\"\"/>\n"
+                "      </interface>\n"
+                "      <interface name=\"eth9\" mac=\"02:00:00:00:00:02\">\n"
+                "        <wake_on_lan error=\"No such device\"/>\n"
+                "      </interface>\n"
+                "    </network_interfaces>\n"));
+        check_valid(xml, true);
+        assert_int_equal(capabilities_from_xml(xml, &back), 0);
+        assert_int_equal(back.net.n, 3);
+        assert_int_equal(capabilities_to_xml(&back, &again), 0);
+        assert_string_equal(xml, again);
+
+        capabilities_fill(&failed, "yes", "no", "no", "no");
+        assert_int_equal(net_interfaces_set_error(&failed.net, -ETIMEDOUT, "hostpm-netinfo: no answer <in> 5s"), 0);
+        assert_int_equal(capabilities_to_xml(&failed, &xml2), 0);
+        assert_non_null(strstr(xml2, "<network_interfaces status=\"failed\">\n"
+                                     "      <error>hostpm-netinfo: no answer &lt;in&gt; 5s</error>"));
+        check_valid(xml2, true);
+        assert_int_equal(capabilities_from_xml(xml2, &failed_back), 0);
+        assert_int_equal(capabilities_to_xml(&failed_back, &again2), 0);
+        assert_string_equal(xml2, again2);
+
+        /* not asked: no element (a host without hostpm-netinfo) */
+        net_interfaces_done(&c.net);
+        free(xml);
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        assert_null(strstr(xml, "network_interfaces"));
+}
+
 static void test_garbage_is_refused(void **state) {
         static const char *const bad[] = {
                 "",
@@ -195,6 +244,15 @@ static void test_garbage_is_refused(void **state) {
                 "<capabilities><host><sleep_targets/></host></capabilities>",
                 "<capabilities><host><sleep_targets status=\"ok\"><target name=\"zzz\" logind=\"yes\"/></sleep_targets></host></capabilities>",
                 "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"maybe\"/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces status=\"ok\"><interface name=\"a/b\" "
+                "mac=\"52:54:00:12:34:56\"><wake_on_lan supported=\"\" enabled=\"\"/></interface></network_interfaces></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces status=\"ok\"><interface name=\"eth0\" "
+                "mac=\"52:54:00:12:34\"><wake_on_lan supported=\"\" enabled=\"\"/></interface></network_interfaces></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces status=\"ok\"><interface name=\"eth0\" "
+                "mac=\"52:54:00:12:34:56\"><wake_on_lan supported=\"g\" enabled=\"\"/></interface></network_interfaces></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces status=\"ok\"><interface name=\"eth0\" "
+                "mac=\"52:54:00:12:34:56\"/></network_interfaces></host></capabilities>",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -213,6 +271,7 @@ int main(void) {
                 cmocka_unit_test(test_rtc_absent_and_alarm_pending),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_round_trip_failed_query),
+                cmocka_unit_test(test_network_interfaces),
                 cmocka_unit_test(test_garbage_is_refused),
         };
 

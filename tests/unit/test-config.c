@@ -105,6 +105,7 @@ static void assert_defaults(const Config *c) {
         assert_int_equal(c->minimum_duration_usec, 60 * USEC_PER_SEC);
         assert_int_equal(c->maximum_duration_usec, 23 * USEC_PER_HOUR);
         assert_string_equal(c->rtc_device, "rtc0");
+        assert_null(c->wake_on_lan_interfaces);
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                 assert_true(c->allowed_targets[t]);
 }
@@ -154,7 +155,8 @@ static void test_main_file(void **state) {
                 "  MinimumDuration = 2min ; inline comment\n"
                 "\tMaximumDuration=1h 30min\r\n"
                 "RTCDevice=rtc1\n"
-                "AllowedTargets=  mem   disk\n"));
+                "AllowedTargets=  mem   disk\n"
+                "WakeOnLanInterfaces=eno1  enp3s0,eno1\n"));
 
         assert_int_equal(config_load(*state, &c, &error), 0);
         assert_null(error);
@@ -166,6 +168,18 @@ static void test_main_file(void **state) {
         assert_true(c.allowed_targets[SLEEP_TARGET_DISK]);
         assert_false(c.allowed_targets[SLEEP_TARGET_HYBRID]);
         assert_false(c.allowed_targets[SLEEP_TARGET_SUSPEND_THEN_HIBERNATE]);
+        assert_string_equal(c.wake_on_lan_interfaces, "eno1,enp3s0");  /* once each */
+}
+
+/* A drop-in can turn it off again with an empty value. */
+static void test_wake_on_lan_off_in_dropin(void **state) {
+        _cleanup_(config_done) Config c = {0};
+
+        make_entry(*state, &(Entry) FILE_("hostpm.conf", "[Suspend]\nWakeOnLanInterfaces=eno1\n"));
+        make_entry(*state, &(Entry) DIR_("hostpm.conf.d"));
+        make_entry(*state, &(Entry) FILE_("hostpm.conf.d/50-off.conf", "[Suspend]\nWakeOnLanInterfaces=\n"));
+        assert_int_equal(config_load(*state, &c, NULL), 0);
+        assert_null(c.wake_on_lan_interfaces);
 }
 
 static void test_bounds_are_inclusive(void **state) {
@@ -259,7 +273,7 @@ static void test_shipped_file_documents_the_defaults(void **state) {
                         fputs(line, out);
         }
         assert_int_equal(fclose(out), 0);
-        assert_int_equal(settings, 5);
+        assert_int_equal(settings, 6);
 
         make_entry(*state, &(Entry) FILE_("hostpm.conf", uncommented));
         assert_int_equal(config_load(*state, &c, &error), 0);
@@ -288,10 +302,10 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:1: Delay=5s: outside of a section; expected it under [Suspend]" },
         { "unknown key", MAIN("[Suspend]\nDelay=5s\nSleepy=yes\n"), -EINVAL,
           "@DIR@/hostpm.conf:3: Sleepy=yes: unknown key; expected one of Delay, MinimumDuration, "
-          "MaximumDuration, RTCDevice, AllowedTargets" },
+          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces" },
         { "keys are case-sensitive", MAIN("[Suspend]\ndelay=5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: delay=5s: unknown key; expected one of Delay, MinimumDuration, "
-          "MaximumDuration, RTCDevice, AllowedTargets" },
+          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces" },
         { "no '='", MAIN("[Suspend]\nDelay 5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: not a [Section] header, Key=value assignment or comment" },
         { "unterminated section header", MAIN("[Suspend\nDelay=5s\n"), -EINVAL,
@@ -331,6 +345,15 @@ static const ErrorCase error_cases[] = {
         { "targets are separated by spaces", MAIN("[Suspend]\nAllowedTargets=mem,disk\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: AllowedTargets=mem,disk: unknown target 'mem,disk'; expected one or more of "
           "mem, disk, hybrid, suspend-then-hibernate" },
+        { "WakeOnLanInterfaces with a path", MAIN("[Suspend]\nWakeOnLanInterfaces=eno1 ../x\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: WakeOnLanInterfaces=eno1 ../x: '../x' is not an interface name; expected names "
+          "such as eno1 (1 to 15 characters, no '/', ':' or white space), separated by spaces" },
+        { "WakeOnLanInterfaces name too long", MAIN("[Suspend]\nWakeOnLanInterfaces=a234567890123456\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: WakeOnLanInterfaces=a234567890123456: 'a234567890123456' is not an interface name; "
+          "expected names such as eno1 (1 to 15 characters, no '/', ':' or white space), separated by spaces" },
+        { "WakeOnLanInterfaces alias", MAIN("[Suspend]\nWakeOnLanInterfaces=eth0:1\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: WakeOnLanInterfaces=eth0:1: 'eth0:1' is not an interface name; expected names "
+          "such as eno1 (1 to 15 characters, no '/', ':' or white space), separated by spaces" },
         { "empty RTCDevice", MAIN("[Suspend]\nRTCDevice=\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: RTCDevice=: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
         { "RTCDevice with '/'", MAIN("[Suspend]\nRTCDevice=rtc0/../../../etc\n"), -EINVAL,
@@ -470,6 +493,7 @@ int main(void) {
                 cmocka_unit_test(test_init_defaults),
                 cmocka_unit_test_setup_teardown(test_no_files_means_defaults, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_main_file, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_wake_on_lan_off_in_dropin, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_bounds_are_inclusive, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_last_assignment_wins, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_dropins_without_main_file, setup_dir, teardown_dir),

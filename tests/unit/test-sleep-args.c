@@ -56,6 +56,20 @@ static void test_every_option(void **state) {
         assert_int_equal(a.requester_pid, 0);
         assert_true(a.ignore_inhibitors);
         assert_string_equal(a.rtc_device, "rtc1");
+        assert_null(a.wake_on_lan);
+}
+
+static void test_wake_on_lan(void **state) {
+        SleepArgs a = {0};
+
+        assert_int_equal(parse(&a, GOOD, "--wake-on-lan=eno1,enp3s0,eno1", NULL), 1);
+        assert_string_equal(a.wake_on_lan, "eno1,enp3s0");
+        sleep_args_done(&a);
+        assert_null(a.wake_on_lan);
+        /* the last one counts, as for every option */
+        assert_int_equal(parse(&a, GOOD, "--wake-on-lan=eno1", "--wake-on-lan=eth0", NULL), 1);
+        assert_string_equal(a.wake_on_lan, "eth0");
+        sleep_args_done(&a);
 }
 
 static void test_limits_accepted(void **state) {
@@ -143,6 +157,13 @@ static void test_bad_command_lines(void **state) {
                 { GOOD, "--rtc-device=../rtc0" },
                 { GOOD, "--rtc-device=rtc0/" },
                 { GOOD, "--rtc-device=.." },
+                /* interfaces */
+                { GOOD, "--wake-on-lan=" },
+                { GOOD, "--wake-on-lan=," },
+                { GOOD, "--wake-on-lan=eno1,../x" },
+                { GOOD, "--wake-on-lan=eth0:1" },
+                { GOOD, "--wake-on-lan=a234567890123456" },
+                { GOOD, "--wake-on-lan=eno1", "--wake-on-lan=bad/name" },
                 /* unknown input */
                 { GOOD, "--frobnicate" },
                 { GOOD, "--ignore-inhibitors=yes" },
@@ -185,6 +206,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_complete_command_line),
                 cmocka_unit_test(test_every_option),
+                cmocka_unit_test(test_wake_on_lan),
                 cmocka_unit_test(test_limits_accepted),
                 cmocka_unit_test(test_help_and_version_stop),
                 cmocka_unit_test(test_bad_command_lines),
