@@ -1,13 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
+#include <inttypes.h>
 
 #include "hosts-call.h"
 #include "json-util.h"
 #include "log.h"
+#include "program-run.h"
 #include "timespan.h"
 #include "verbs.h"
 
@@ -58,64 +56,6 @@ static char *host_argument(const char *user, char *const *hosts, size_t n) {
         for (size_t i = 0; i < n; i++)
                 p += sprintf(p, "%s%s", i > 0 ? "," : "", hosts[i]);
         return s;
-}
-
-/* Reads both pipes to their end, within the deadline. */
-static int read_all(int out_fd, int err_fd, uint64_t deadline, char **ret_out, char **ret_err) {
-        struct { int fd; char *buf; size_t size; } s[2] = { { out_fd, NULL, 0 }, { err_fd, NULL, 0 } };
-        int open_fds = 2, r = 0;
-
-        while (open_fds > 0) {
-                struct pollfd p[2];
-                uint64_t now = clock_now_usec(CLOCK_MONOTONIC);
-                int n = 0, k;
-
-                if (now >= deadline) {
-                        r = -ETIMEDOUT;
-                        break;
-                }
-                for (int i = 0; i < 2; i++)
-                        if (s[i].fd >= 0)
-                                p[n++] = (struct pollfd) { .fd = s[i].fd, .events = POLLIN };
-                k = poll(p, n, (int) ((deadline - now) / USEC_PER_MSEC) + 1);
-                if (k < 0 && errno != EINTR) {
-                        r = negative_errno();
-                        break;
-                }
-                for (int j = 0; j < n && k > 0; j++) {
-                        char buf[65536];
-                        ssize_t got;
-                        int i = p[j].fd == s[0].fd ? 0 : 1;
-                        char *grown;
-
-                        if (!p[j].revents)
-                                continue;
-                        got = read(s[i].fd, buf, sizeof buf);
-                        if (got < 0 && errno == EINTR)
-                                continue;
-                        if (got <= 0 || s[i].size + (size_t) got > OUTPUT_MAX) {
-                                if (got > 0)
-                                        r = -EFBIG;
-                                s[i].fd = -1;
-                                open_fds--;
-                                continue;
-                        }
-                        grown = realloc(s[i].buf, s[i].size + (size_t) got + 1);
-                        if (!grown) {
-                                r = -ENOMEM;
-                                s[i].fd = -1;
-                                open_fds--;
-                                continue;
-                        }
-                        memcpy(grown + s[i].size, buf, (size_t) got);
-                        s[i].size += (size_t) got;
-                        grown[s[i].size] = '\0';
-                        s[i].buf = grown;
-                }
-        }
-        *ret_out = s[0].buf ? s[0].buf : strdup("");
-        *ret_err = s[1].buf ? s[1].buf : strdup("");
-        return r;
 }
 
 static const char *get_string(json_object *o, const char *key) {
@@ -263,12 +203,11 @@ static int parse_output(char *out, HostReplies *ret) {
 
 int hosts_call(const char *program, const char *user, char *const *hosts, size_t n_hosts,
                unsigned parallel, char *const *args, HostReplies *ret) {
-        _cleanup_free_ char *list = host_argument(user, hosts, n_hosts), *par = NULL, *out = NULL, *err = NULL;
-        _cleanup_close_ int out_r = -1, err_r = -1;
-        int out_p[2], err_p[2], status, r;
+        _cleanup_free_ char *list = host_argument(user, hosts, n_hosts), *par = NULL;
+        _cleanup_(program_result_done) ProgramResult res = {0};
+        _cleanup_free_ char **argv = NULL;
         size_t n_args = 0;
-        char **argv;
-        pid_t pid;
+        int r;
 
         *ret = (HostReplies) {0};
         if (!list || asprintf(&par, "--parallel=%u", parallel) < 0)
@@ -285,72 +224,25 @@ int hosts_call(const char *program, const char *user, char *const *hosts, size_t
         argv[4] = (char *) "--json";
         memcpy(argv + 5, args, n_args * sizeof *args);
 
-        if (pipe2(out_p, O_CLOEXEC) < 0) {
-                free(argv);
-                return negative_errno();
-        }
-        if (pipe2(err_p, O_CLOEXEC) < 0) {
-                r = negative_errno();
-                close(out_p[0]);
-                close(out_p[1]);
-                free(argv);
-                return r;
-        }
-        pid = fork();
-        if (pid < 0) {
-                r = negative_errno();
-                close(out_p[0]);
-                close(out_p[1]);
-                close(err_p[0]);
-                close(err_p[1]);
-                free(argv);
-                return r;
-        }
-        if (pid == 0) {
-                int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-                /* its own process group, so a timeout ends ssh too */
-                (void) setpgid(0, 0);
-                if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(out_p[1], STDOUT_FILENO) < 0 ||
-                    dup2(err_p[1], STDERR_FILENO) < 0)
-                        _exit(127);
-                execv(program, argv);
-                fprintf(stderr, "cannot run %s: %s\n", program, strerror(errno));
-                _exit(127);
-        }
-        free(argv);
-        close(out_p[1]);
-        close(err_p[1]);
-        out_r = out_p[0];
-        err_r = err_p[0];
-
-        r = read_all(out_r, err_r, clock_now_usec(CLOCK_MONOTONIC) + HOSTS_CALL_TIMEOUT_USEC, &out, &err);
-        if (r == -ETIMEDOUT)
-                (void) kill(-pid, SIGKILL);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (!out || !err)
+        r = program_run(argv, HOSTS_CALL_TIMEOUT_USEC, OUTPUT_MAX, &res);
+        if (r < 0)
+                return log_debug_errno(r, "Failed to run %s: %s", program, STRERROR(r));
+        if (res.timed_out &&
+            asprintf(&ret->failure, "%s did not finish within %" PRIu64 " s and was killed", program,
+                     HOSTS_CALL_TIMEOUT_USEC / USEC_PER_SEC) < 0)
                 return -ENOMEM;
-        if (r == -ETIMEDOUT) {
-                if (asprintf(&ret->failure, "%s did not finish within %" PRIu64 " s and was killed", program,
-                             HOSTS_CALL_TIMEOUT_USEC / USEC_PER_SEC) < 0)
-                        return -ENOMEM;
-        } else if (r < 0)
-                return log_debug_errno(r, "Failed to read what %s printed: %s", program, STRERROR(r));
 
         if (n_hosts == 1 && !ret->failure)
-                return parse_single(hosts[0], WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILED, out, err, ret);
-        r = parse_output(out, ret);
+                return parse_single(hosts[0], res.status, res.out, res.err, ret);
+        r = parse_output(res.out, ret);
         if (r < 0)
                 return r;
         if (ret->n < n_hosts && !ret->failure) {
                 /* usage errors and the like: no line per host, a message */
-                size_t len = strcspn(err, "\n");
+                size_t len = strcspn(res.err, "\n");
 
                 if (asprintf(&ret->failure, "%s exited with status %d without a result for every node: %.*s",
-                             program, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
-                             (int) (len > 300 ? 300 : len), err) < 0)
+                             program, res.status, (int) (len > 300 ? 300 : len), res.err) < 0)
                         return -ENOMEM;
         }
         return 0;

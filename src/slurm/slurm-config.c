@@ -41,6 +41,7 @@ void slurm_config_init(SlurmConfig *c) {
 void slurm_config_done(SlurmConfig *c) {
         free(c->user);
         free(c->broadcast);
+        free(c->interface);
         free(c->state_directory);
         *c = (SlurmConfig) {0};
 }
@@ -174,12 +175,22 @@ static int handle_wake(Parser *p, const char *key, const char *value) {
                         return parser_error(p, -EINVAL, "Port=%s: expected a UDP port from 1 to 65535 (usually 9 "
                                             "or 7)", value);
                 c->port = (uint16_t) v;
+        } else if (streq(key, "Interface")) {
+                if (strlen(value) > 15 || strpbrk(value, "/: \t"))
+                        return parser_error(p, -EINVAL, "Interface=%s: expected a network interface name (1 to 15 "
+                                            "characters, no '/', ':' or white space), or nothing", value);
+                if (set_string(&c->interface, value) < 0)
+                        return p->r = -ENOMEM;
+                if (isempty(c->interface)) {
+                        free(c->interface);
+                        c->interface = NULL;
+                }
         } else if (streq(key, "Repeat")) {
                 if (parse_unsigned(value, 1, REPEAT_MAX, &c->repeat) < 0)
                         return parser_error(p, -EINVAL, "Repeat=%s: expected a number from 1 to %u", value,
                                             REPEAT_MAX);
         } else
-                return parser_error(p, -EINVAL, "unknown key %s in [Wake]; expected Broadcast, Port or Repeat", key);
+                return parser_error(p, -EINVAL, "unknown key %s in [Wake]; expected Broadcast, Interface, Port or Repeat", key);
         return 0;
 }
 

@@ -21,6 +21,7 @@ typedef struct SlurmConfig {
 
         /* [Wake] */
         char *broadcast;              /* Broadcast=: an IPv4 address */
+        char *interface;              /* Interface=: send out of this one; NULL: by the routing table */
         uint16_t port;                /* Port= */
         unsigned repeat;              /* Repeat=: packets per node */
 

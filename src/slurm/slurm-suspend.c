@@ -153,9 +153,13 @@ static void take_schedule(Context *c, Node *n, const HostReply *reply, const cha
                                       .request_id = json_object_get_string(id),
                                       .alarm_usec = json_object_get_uint64(wake), .mac = n->wake.mac },
                        "Node %s suspends to %s (hostpm request %s); woken by a magic packet to %s, or by its "
-                       "RTC alarm at %s.", n->name, sleep_target_to_string(c->config.target),
+                       "RTC alarm at %s.%s%s%s", n->name, sleep_target_to_string(c->config.target),
                        json_object_get_string(id), n->wake.mac,
-                       format_wall_time(when, sizeof when, json_object_get_uint64(wake)) ? when : "?");
+                       format_wall_time(when, sizeof when, json_object_get_uint64(wake)) ? when : "?",
+                       wake_details_magic_supported(&n->wake) ? "" : " Its interface ",
+                       wake_details_magic_supported(&n->wake) ? "" : n->wake.interface,
+                       wake_details_magic_supported(&n->wake) ? "" :
+                               " reports no magic-packet wake: its RTC alarm may be what wakes it.");
 }
 
 /* One hostpm-suspend call for every node still to be suspended whose

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <netdb.h>
 
 #include "json-util.h"
 #include "wake-details.h"
+#include "wol.h"
 
 #define ARP_TABLE "/proc/net/arp"
 #define ATF_COM 0x02  /* a complete entry (net/if_arp.h) */
@@ -17,31 +17,12 @@ void wake_details_done(WakeDetails *w) {
         *w = (WakeDetails) {0};
 }
 
-int mac_from_string(const char *s, unsigned char ret[6]) {
-        unsigned char m[6];
-
-        for (int i = 0; i < 6; i++) {
-                if (!isxdigit((unsigned char) s[0]) || !isxdigit((unsigned char) s[1]))
-                        return -EINVAL;
-                m[i] = (unsigned char) strtoul((char[]) { s[0], s[1], 0 }, NULL, 16);
-                s += 2;
-                if (i < 5 && *s != ':' && *s != '-')
-                        return -EINVAL;
-                if (i < 5)
-                        s++;
-        }
-        if (*s != '\0')
-                return -EINVAL;
-        memcpy(ret, m, 6);
-        return 0;
-}
-
 static int set_mac(WakeDetails *w, const char *s) {
-        unsigned char m[6];
+        uint8_t m[ETHER_ADDR_LEN_BYTES];
 
-        if (mac_from_string(s, m) < 0 || (m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+        if (ether_addr_from_string(s, m) < 0 || !ether_addr_is_unicast(m))
                 return -EINVAL;  /* not one NIC's address: multicast, broadcast or zero */
-        snprintf(w->mac, sizeof w->mac, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+        ether_addr_to_string(m, w->mac);
         return 0;
 }
 
@@ -92,24 +73,100 @@ static int from_neighbours(const char *node, WakeDetails *w, const char **ret_wh
         return -ENOENT;
 }
 
-/* hostpm's capabilities document lists no network interfaces yet: until
- * it does, the neighbour table is the only source. */
-static int from_capabilities(json_object *capabilities, WakeDetails *w) {
-        json_object *interfaces;
+static json_object *get(json_object *o, const char *key) {
+        json_object *v;
 
-        if (!capabilities || !json_object_object_get_ex(capabilities, "network_interfaces", &interfaces) ||
-            !json_object_is_type(interfaces, json_type_array))
+        return o && json_object_object_get_ex(o, key, &v) ? v : NULL;
+}
+
+/* "magic phy" from ["magic", "phy"]; NULL on OOM */
+static char *modes(json_object *a) {
+        size_t len = 1;
+        char *s;
+
+        for (size_t i = 0; a && i < json_object_array_length(a); i++)
+                len += strlen(json_object_get_string(json_object_array_get_idx(a, i))) + 1;
+        s = calloc(len, 1);
+        for (size_t i = 0; s && a && i < json_object_array_length(a); i++) {
+                if (i > 0)
+                        strcat(s, " ");
+                strcat(s, json_object_get_string(json_object_array_get_idx(a, i)));
+        }
+        return s;
+}
+
+static bool supports_magic(json_object *interface) {
+        json_object *a = get(get(interface, "wake_on_lan"), "supported");
+
+        for (size_t i = 0; a && json_object_is_type(a, json_type_array) && i < json_object_array_length(a); i++)
+                if (streq(json_object_get_string(json_object_array_get_idx(a, i)), "magic"))
+                        return true;
+        return false;
+}
+
+/* The node's own list of interfaces (hostpm-netinfo): the one the
+ * controller reached (its MAC is in the neighbour table), else the one
+ * that can wake on a magic packet, else the only one. */
+static int from_capabilities(json_object *capabilities, const char *neighbour_mac, WakeDetails *w) {
+        json_object *list = get(get(capabilities, "network_interfaces"), "interfaces"), *chosen = NULL, *wol;
+        size_t n = list && json_object_is_type(list, json_type_array) ? json_object_array_length(list) : 0;
+        const char *mac, *name;
+
+        for (size_t i = 0; neighbour_mac && i < n && !chosen; i++) {
+                json_object *e = json_object_array_get_idx(list, i);
+
+                if (streq_ptr(json_object_get_string(get(e, "mac")), neighbour_mac))
+                        chosen = e;
+        }
+        for (size_t i = 0; i < n && !chosen; i++)
+                if (supports_magic(json_object_array_get_idx(list, i)))
+                        chosen = json_object_array_get_idx(list, i);
+        if (!chosen && n == 1)
+                chosen = json_object_array_get_idx(list, 0);
+        if (!chosen)
                 return -ENOENT;
-        return -ENOENT;
+
+        mac = json_object_get_string(get(chosen, "mac"));
+        if (!mac || set_mac(w, mac) < 0)
+                return -ENOENT;
+        wol = get(chosen, "wake_on_lan");
+        name = json_object_get_string(get(chosen, "name"));
+        w->source = "capabilities";
+        w->interface = strdup(name ? name : "");
+        w->wol_supported = modes(get(wol, "supported"));
+        w->wol_enabled = modes(get(wol, "enabled"));
+        if (!w->interface || !w->wol_supported || !w->wol_enabled)
+                return -ENOMEM;
+        return 0;
 }
 
 int wake_details_find(json_object *capabilities, const char *node, WakeDetails *ret, const char **ret_why) {
-        WakeDetails w = {0};
+        WakeDetails neighbour = {0}, w = {0};
+        bool have_neighbour = from_neighbours(node, &neighbour, ret_why) >= 0;
+        int r;
 
-        if (from_capabilities(capabilities, &w) < 0 && from_neighbours(node, &w, ret_why) < 0)
-                return -ENOENT;
+        r = from_capabilities(capabilities, have_neighbour ? neighbour.mac : NULL, &w);
+        if (r == -ENOMEM) {
+                wake_details_done(&w);
+                return r;
+        }
+        if (r < 0) {
+                wake_details_done(&w);
+                if (!have_neighbour)
+                        return -ENOENT;  /* *ret_why says why not the neighbour table */
+                w = neighbour;
+        }
         *ret = w;
         return 0;
+}
+
+bool wake_details_magic_supported(const WakeDetails *w) {
+        if (!w->wol_supported)
+                return true;  /* not known: the neighbour table says nothing of it */
+        for (const char *p = w->wol_supported; *p; p += strcspn(p, " "), p += strspn(p, " "))
+                if (strncmp(p, "magic", 5) == 0 && (p[5] == ' ' || p[5] == '\0'))
+                        return true;
+        return false;
 }
 
 json_object *wake_details_to_json(const WakeDetails *w) {

@@ -2,19 +2,22 @@
 #pragma once
 
 /* Where a node's magic packet must go: the MAC of its interface, learnt
- * before it sleeps. The node's capabilities document says it where it
- * lists its interfaces (the MAC of one that supports magic-packet wake,
- * else of the one whose address the controller reached); otherwise the
- * controller's own neighbour table does, since the controller has just
- * talked to the node over SSH: that is the MAC on the controller's link,
- * the very one a broadcast magic packet reaches. */
+ * before it sleeps. The node's capabilities document lists its interfaces
+ * with their MAC and Wake-on-LAN modes (hostpm-netinfo); the one to use is
+ * the one the controller reached, which the controller's own neighbour
+ * table names, since it has just talked to the node over SSH: that is the
+ * interface on the controller's link, the very one a broadcast magic packet
+ * reaches. Failing that, the interface that can wake on a magic packet, or
+ * the only one; without a list (an older hostpm on the node), the
+ * neighbour table's MAC alone. */
 
 #include <json-c/json.h>
+#include <stdbool.h>
 
-#define MAC_STRING_MAX sizeof("xx:xx:xx:xx:xx:xx")
+#include "wol.h"
 
 typedef struct WakeDetails {
-        char mac[MAC_STRING_MAX];   /* lower case, colons */
+        char mac[ETHER_ADDR_STRING_MAX];  /* lower case, colons */
         const char *source;         /* "capabilities" or "neighbour" */
         char *interface;            /* the node's, if known */
         char *wol_supported;        /* the interface's WoL modes, if known ("pumbg") */
@@ -28,8 +31,8 @@ void wake_details_done(WakeDetails *w);
  * (static text) if neither knows. */
 int wake_details_find(json_object *capabilities, const char *node, WakeDetails *ret, const char **ret_why);
 
+/* Whether the interface can wake on a magic packet, as far as known. */
+bool wake_details_magic_supported(const WakeDetails *w);
+
 /* The record's "wake" section. */
 json_object *wake_details_to_json(const WakeDetails *w);
-
-/* "aa:bb:cc:dd:ee:ff" (any case, ':' or '-') to bytes. */
-int mac_from_string(const char *s, unsigned char ret[6]);

@@ -14,6 +14,8 @@ sshd and slurmd.
             hostpm's drop-in; hostpm's rejoin unit is wanted by
             suspend.target, as `systemctl enable` makes it on a real node
   journal   the node's own fake journal, at /run/systemd/journal in its view
+  netinfo   hostpm-netinfo.socket in the node's manager, at /run/hostpm in
+            its view: the node's interfaces in its capabilities
 
 Each node's manager runs in a cgroup of its own below the test's.
 '''
@@ -21,10 +23,12 @@ Each node's manager runs in a cgroup of its own below the test's.
 import os
 import shutil
 
+import sshbed
 import testbed
 from testbed import wait_for
 
 SLURMD_UNIT = '/lib/systemd/system/slurmd.service'
+NODE_HOSTPM_CONF = '[Suspend]\nWakeOnLanInterfaces=eth0\n'
 SUSPEND_TARGET = '''[Unit]
 Description=Suspend (the test bed's: its logind mock starts it after a simulated sleep)
 StopWhenUnneeded=yes
@@ -68,6 +72,12 @@ class Node:
         os.makedirs('/run/dbus', exist_ok=True)
         host.bind('/run/dbus', dbus_dir)
         host.bind('/run/systemd/journal', os.path.join(self.dir, 'journal'))
+        # each node's own hostpm-netinfo.socket (/run/hostpm/netinfo): the
+        # hosts share the test's /run, and a node must not read another's
+        # interfaces
+        os.makedirs(os.path.join(self.dir, 'run-hostpm'), exist_ok=True)
+        os.makedirs('/run/hostpm', exist_ok=True)
+        host.bind('/run/hostpm', os.path.join(self.dir, 'run-hostpm'))
         host.install(os.path.join(installed('HOSTPM_SLURM_LIBEXECDIR'), 'slurmd-rejoin'),
                      self.bed.artifact('HOSTPM_SLURMD_REJOIN'))
         self.sshd = None
@@ -81,12 +91,14 @@ class Node:
         the polkit mock allows; hostpm_conf: the node's hostpm.conf; rtc:
         arguments of the bed's make_rtc().'''
         bed = self.bed
-        if hostpm_conf is not None:
-            with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
-                f.write(hostpm_conf)
+        with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+            # hostpm-sleep arms eth0 for magic-packet wake (a veth cannot:
+            # that is logged, and the RTC alarm still guarantees the wake)
+            f.write(hostpm_conf if hostpm_conf is not None else NODE_HOSTPM_CONF)
         bed.make_rtc(**(rtc or {}))
         bed.start_rtc_clock()
         bed.install_hostpmd()
+        sshbed.install_netinfo(bed)  # the interfaces in the capabilities
         self._install_slurm_units()
         bed.start_manager()
         os.chmod(bed.runtime_dir, 0o711)  # SlurmUser reaches the bus through ssh

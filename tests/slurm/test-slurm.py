@@ -48,6 +48,10 @@ def check_asleep_with_alarm(c, node):
     record = c.records(node.name)
     check(record is not None, f'no record of {node.name} on the controller')
     check_equal(record['wake']['mac'], node.host.mac, f'the MAC recorded for {node.name}')
+    # from the node's own capabilities: its interface, whose driver (veth)
+    # has no Wake-on-LAN
+    check_equal((record['wake']['source'], record['wake']['interface'], record['wake']['wol_supported']),
+                ('capabilities', 'eth0', ''), f'the wake details recorded for {node.name}')
     check_equal(record['suspend']['result'], 'scheduled', f'{node.name} suspend result')
     # hostpm's plan: the alarm is armed as the sleep starts, later if the
     # helper ran late, never earlier
@@ -141,7 +145,7 @@ def resume_timeout(c):
           f'node3 got its magic packet and slept on ({node.magic_packets()})')
     check(asleep(node), 'node3 is still asleep')
     why = record['resume_failed']['error']
-    for words in ('ResumeTimeout', node.host.mac, 'RTC safety alarm'):
+    for words in ('ResumeTimeout', node.host.mac, 'eth0 reported no magic-packet wake', 'RTC safety alarm'):
         check(words in why, f'the record does not say {words!r}: {why}')
     check_equal(record['resume']['result'], 'sent', 'the record of the resume')
     entries = c.bed.journal.find(HOSTPM_SLURM_NODE='node3', MESSAGE_ID=RESUME_FAILED)
