@@ -31,13 +31,19 @@ json_object *host_reply_document(const HostReply *r) {
 }
 
 char *host_reply_summary(const HostReply *r) {
-        char *s = strdup(r->messages ? r->messages : "");
+        const char *m = r->messages ? r->messages : "";
+        char *s = calloc(2 * strlen(m) + 1, 1), *p = s;
 
         if (!s)
                 return NULL;
-        for (char *p = s; *p; p++)
-                if (*p == '\n')
-                        *p = p[1] ? ';' : '\0';
+        for (; *m; m++) {
+                if (*m != '\n')
+                        *p++ = *m;
+                else if (m[1]) {
+                        *p++ = ';';
+                        *p++ = ' ';
+                }
+        }
         return s;
 }
 

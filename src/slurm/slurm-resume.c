@@ -115,9 +115,8 @@ static int send_round(Context *c, Wake *wakes, size_t n, const char *broadcast) 
         return 0;
 }
 
-static void wake_done(Context *c, Wake *w, const char *broadcast) {
+static void wake_done(Context *c, Wake *w, const char *broadcast, uint64_t sent_usec) {
         _cleanup_(json_object_putp) json_object *s = json_object_new_object();
-        uint64_t now = clock_now_usec(CLOCK_REALTIME);
         const char *told = NULL;
 
         if (!w->error && w->sent == 0 &&
@@ -127,7 +126,7 @@ static void wake_done(Context *c, Wake *w, const char *broadcast) {
         if (w->error)
                 told = context_set_down(w->node, w->error);
         if (!s || json_add(s, "result", json_object_new_string(w->error ? "failed" : "sent")) < 0 ||
-            json_add(s, "usec", json_object_new_uint64(now)) < 0 ||
+            json_add(s, "usec", json_object_new_uint64(sent_usec)) < 0 ||
             json_add(s, "mac", json_object_new_string(w->mac)) < 0 ||
             json_add(s, "broadcast", json_object_new_string(broadcast)) < 0 ||
             json_add(s, "port", json_object_new_int(c->config.port)) < 0 ||
@@ -158,6 +157,7 @@ int verb_resume(Context *c, const char *hostlist) {
         _cleanup_free_ Wake *wakes = NULL;
         char **names = NULL;
         size_t n = 0, wakeable = 0;
+        uint64_t sent_usec;
         bool failed = false;
 
         if (context_expand(hostlist, &names, &n) < 0)
@@ -173,6 +173,7 @@ int verb_resume(Context *c, const char *hostlist) {
                 wakes[i].error = mac_of(c, &wakes[i]);
                 wakeable += !wakes[i].error;
         }
+        sent_usec = clock_now_usec(CLOCK_REALTIME);  /* the first packet's time, for the record */
         for (unsigned round = 0; wakeable > 0 && round < c->config.repeat; round++) {
                 int r = send_round(c, wakes, n, broadcast);
 
@@ -182,7 +183,7 @@ int verb_resume(Context *c, const char *hostlist) {
                 }
         }
         for (size_t i = 0; i < n; i++) {
-                wake_done(c, &wakes[i], broadcast);
+                wake_done(c, &wakes[i], broadcast, sent_usec);
                 failed = failed || wakes[i].error;
                 json_object_put(wakes[i].record);
                 free(wakes[i].error);

@@ -357,6 +357,9 @@ class Cluster:
 
     def teardown(self):
         killed = []
+        # slurmctld first: no power program may start on a cluster going away
+        if self.slurmctld is not None and self.slurmctld.alive():
+            killed += self.bed._stop([self.slurmctld], timeout=10)
         for node in self.nodes.values():
             killed += node.teardown()
         killed += self.bed.teardown()
