@@ -96,6 +96,7 @@ int main(int argc, char *argv[]) {
         _cleanup_free_ char *self = strdup(argv[0]), *config_error = NULL;
         const char *program = self ? basename(self) : "hostpm-slurm", *verb = NULL, *hostlist;
         Context c = { .hostpm_suspend = BINDIR "/hostpm-suspend" };
+        int (*run)(Context *c, const char *hostlist) = NULL;
         int r;
 
         log_setup();
@@ -137,6 +138,14 @@ int main(int argc, char *argv[]) {
         }
         hostlist = argv[1];
 
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (streq(verb, verbs[i].name))
+                        run = verbs[i].run;
+        if (!run) {
+                log_error("unknown verb '%s'; expected suspend, resume or resume-fail", verb);
+                return EXIT_USAGE;
+        }
+
         slurm_config_init(&c.config);
         r = slurm_config_load(slurm_config_path(), &c.config, &config_error);
         if (r < 0) {
@@ -147,15 +156,7 @@ int main(int argc, char *argv[]) {
         }
         c.state_dir = c.config.state_directory ? c.config.state_directory : LOCALSTATEDIR "/lib/hostpm/slurm";
 
-        r = -ENOENT;
-        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
-                if (streq(verb, verbs[i].name))
-                        r = verbs[i].run(&c, hostlist);
-        if (r == -ENOENT) {
-                log_error("unknown verb '%s'; expected suspend, resume or resume-fail", verb);
-                r = EXIT_USAGE;
-        } else if (r < 0)
-                r = EXIT_NODES_FAILED;
+        r = run(&c, hostlist);
         slurm_config_done(&c.config);
-        return r;
+        return r < 0 ? EXIT_NODES_FAILED : r;
 }

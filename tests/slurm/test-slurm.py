@@ -176,7 +176,29 @@ def suspend_refused(c):
         check_asleep_with_alarm(c, c.nodes[name])
 
 
+def bad_input(c):
+    """The programs refuse a command line Slurm would never give, and a
+    malformed hostlist, with a message saying what is expected; nothing
+    is sent, recorded or told to Slurm (there is no cluster to tell)."""
+    program = c.bed.artifact('HOSTPM_SLURM')
+    for argv, expected in (
+            (['suspend', 'node[1-'], 'malformed host list'),
+            (['suspend', 'node1,node1'], 'given twice'),
+            (['resume', '../etc'], 'not a Slurm node name'),
+            (['resume-fail', '-x'], 'not a Slurm node name'),
+            (['suspend'], 'expected one argument'),
+            (['suspend', 'node1', 'node2'], 'expected one argument'),
+            (['frobnicate', 'node1'], 'unknown verb'),
+            ([], 'missing verb')):
+        r = c.bed.run([program, *argv])
+        check_equal(r.returncode, 2, f'exit status of hostpm-slurm {" ".join(argv)}')
+        check(expected in r.stderr and 'expected' in r.stderr, f'hostpm-slurm {" ".join(argv)} said: {r.stderr!r}')
+        check_equal(r.stdout, '', 'what it printed on stdout')
+    check_equal(c.bed.journal.find(SYSLOG_IDENTIFIER='hostpm-slurm'), [], 'journal entries for refused input')
+
+
 CASES = {
+    'bad-input': bad_input,
     'suspend-idle': suspend_idle,
     'job-resumes-two': job_resumes_two,
     'resume-timeout': resume_timeout,
