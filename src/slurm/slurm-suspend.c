@@ -202,6 +202,7 @@ int verb_suspend(Context *c, const char *hostlist) {
         _cleanup_(host_replies_done) HostReplies caps = {0};
         _cleanup_free_ Node *nodes = NULL;
         char **names = NULL;
+        uint64_t requested;
         size_t n = 0;
         bool failed = false;
         int r;
@@ -214,8 +215,9 @@ int verb_suspend(Context *c, const char *hostlist) {
                 hostlist_free(names);
                 return log_oom();
         }
+        requested = clock_now_usec(CLOCK_REALTIME);  /* one call: one time for all its nodes */
         for (size_t i = 0; i < n; i++)
-                nodes[i] = (Node) { .name = names[i], .requested_usec = clock_now_usec(CLOCK_REALTIME) };
+                nodes[i] = (Node) { .name = names[i], .requested_usec = requested };
 
         log_info("Suspending %zu node%s through hostpm: %s", n, n == 1 ? "" : "s", hostlist);
         r = hosts_call(c->hostpm_suspend, c->config.user, names, n, c->config.parallel,

@@ -73,10 +73,22 @@ def suspend_idle(c):
     testbed.wait_for(lambda: all(asleep(n) for n in c.nodes.values()), 'every node asleep', timeout=60)
     for node in c.nodes.values():
         check_asleep_with_alarm(c, node)
-    requested = min(c.records(n)['suspend']['requested_usec'] for n in names) / 1e6
-    last_asleep = max(start for n in c.nodes.values() for _v, start, _e, _a in n.sleeps())
-    print(f'slurm-suspend: {len(names)} nodes asleep {last_asleep - requested:.2f} s after Slurm called '
-          'the SuspendProgram', flush=True)
+    report_suspend_times(c, names)
+
+
+def report_suspend_times(c, names):
+    """Prints, for each call of slurm-suspend, the time from Slurm's call
+    to hostpm's last answer and to the last of its nodes asleep."""
+    calls = {}
+    for name in names:
+        record = c.records(name)['suspend']
+        calls.setdefault(record['requested_usec'], []).append((name, record['usec']))
+    for requested, nodes in sorted(calls.items()):
+        asleep = max(start for n, _u in nodes for _v, start, _e, _a in c.nodes[n].sleeps())
+        answered = max(u for _n, u in nodes) / 1e6
+        print(f'slurm-suspend for {len(nodes)} node{"s" if len(nodes) > 1 else ""} '
+              f'({",".join(n for n, _u in nodes)}): hostpm scheduled all {answered - requested / 1e6:.2f} s '
+              f'and all were asleep {asleep - requested / 1e6:.2f} s after Slurm called it', flush=True)
 
 
 def start_suspended(c, **options):
@@ -91,14 +103,21 @@ def job_resumes_two(c):
     whose magic packets wake them (and no other); hostpm-slurm-rejoin
     restarts their slurmd with -b, they rejoin, the job runs and completes,
     and they are idle again, never DOWN."""
-    start_suspended(c, resume_timeout=120)
+    start_suspended(c, resume_timeout=60)
     names = sorted(c.nodes)
     history = {}
     job = subprocess.Popen(c.controller.nsenter(['srun', '-N2', '--time=2', 'hostname']),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def job_ended():
+        states = c.node_states()
+        for name, words in states.items():
+            history.setdefault(name, []).append(words)
+            check('DOWN' not in words, f'{name} is DOWN while the job waits for it: {sorted(words)}, '
+                  f'reason: {c.node_info()[name].get("Reason")}')
+        return job.poll() is not None
     try:
-        testbed.wait_for(lambda: job.poll() is not None or (c.node_states(), None)[1],
-                         'the job to end', timeout=150, interval=0.2)
+        testbed.wait_for(job_ended, 'the job to end', timeout=120, interval=0.2)
     finally:
         if job.poll() is None:
             job.kill()
@@ -197,7 +216,23 @@ def bad_input(c):
     check_equal(c.bed.journal.find(SYSLOG_IDENTIFIER='hostpm-slurm'), [], 'journal entries for refused input')
 
 
+def bench(n):
+    """bench/slurm-suspend: n idle nodes powered down by one scontrol
+    command, so that Slurm suspends them all with one call."""
+    def case(c):
+        c.start(nodes=n, suspend_time='INFINITE', hostpm_slurm_conf=CONF)
+        names = sorted(c.nodes)
+        c.slurm('scontrol', 'update', f'NodeName={",".join(names)}', 'State=POWER_DOWN')
+        c.wait_for_nodes(lambda s: 'POWERED_DOWN' in s, 'every node powered down', names, timeout=60 + 10 * n)
+        testbed.wait_for(lambda: all(asleep(x) for x in c.nodes.values()), 'every node asleep', timeout=60)
+        report_suspend_times(c, names)
+    return case
+
+
 CASES = {
+    '_bench-1': bench(1),
+    '_bench-3': bench(3),
+    '_bench-8': bench(8),
     'bad-input': bad_input,
     'suspend-idle': suspend_idle,
     'job-resumes-two': job_resumes_two,
@@ -213,7 +248,7 @@ def main():
     parser.add_argument('--check-registered', nargs='*')
     args = parser.parse_args()
     if args.check_registered is not None:
-        listed, registered = set(CASES), set(args.check_registered)
+        listed, registered = {c for c in CASES if not c.startswith('_')}, set(args.check_registered)
         for c in sorted(listed ^ registered):
             print(f'case {c!r} is {"not registered" if c in listed else "no case"}', file=sys.stderr)
         sys.exit(0 if listed == registered else 1)
