@@ -9,7 +9,10 @@ sshd and slurmd.
   logind    the bed's mock; its simulated sleep ends at the fake RTC's alarm
             or when a magic packet for eth0's MAC reaches eth0; afterwards it
             starts suspend.target, as systemd does after a resume
-  polkit    the bed's mock
+  polkit    the real polkitd, reading hostpm's action file and the example
+            rule data/slurm/60-hostpm-slurm.rules (bound over
+            /usr/share/polkit-1/actions and /etc/polkit-1/rules.d in the
+            node's view)
   slurmd    Debian's slurmd.service, run by the node's manager, with
             hostpm's drop-in; hostpm's rejoin unit is wanted by
             suspend.target, as `systemctl enable` makes it on a real node
@@ -28,6 +31,7 @@ import testbed
 from testbed import wait_for
 
 SLURMD_UNIT = '/lib/systemd/system/slurmd.service'
+POLKITD = '/usr/lib/polkit-1/polkitd'
 NODE_HOSTPM_CONF = '[Suspend]\nWakeOnLanInterfaces=eth0\n'
 SUSPEND_TARGET = '''[Unit]
 Description=Suspend (the test bed's: its logind mock starts it after a simulated sleep)
@@ -80,16 +84,28 @@ class Node:
         host.bind('/run/hostpm', os.path.join(self.dir, 'run-hostpm'))
         host.install(os.path.join(installed('HOSTPM_SLURM_LIBEXECDIR'), 'slurmd-rejoin'),
                      self.bed.artifact('HOSTPM_SLURMD_REJOIN'))
+        # the real polkitd's view: hostpm's actions, and the example rule
+        # that grants SlurmUser the suspend, as an admin installs them
+        actions = os.path.join(self.dir, 'polkit-actions')
+        rules = os.path.join(self.dir, 'polkit-rules')
+        for d in (actions, rules):
+            os.makedirs(d, exist_ok=True)
+        shutil.copy(self.bed.path('polkit', 'org.hostpm1.policy'), actions)
+        self.polkit_rules = rules
+        host.bind('/usr/share/polkit-1/actions', actions)
+        host.bind('/etc/polkit-1/rules.d', rules)
         self.sshd = None
 
     @property
     def logind(self):
         return self.bed.mocks['logind']
 
-    def start(self, logind=None, polkit=('org.hostpm1.suspend',), hostpm_conf=None, rtc=None):
-        '''logind: extra parameters of the logind mock; polkit: the actions
-        the polkit mock allows; hostpm_conf: the node's hostpm.conf; rtc:
-        arguments of the bed's make_rtc().'''
+    def start(self, logind=None, polkit='polkitd', hostpm_conf=None, rtc=None):
+        '''logind: extra parameters of the logind mock; polkit: 'polkitd'
+        (the real one, with hostpm's example rule for SlurmUser),
+        'polkitd-without-rule', or the actions the polkit mock allows;
+        hostpm_conf: the node's hostpm.conf; rtc: arguments of the bed's
+        make_rtc().'''
         bed = self.bed
         with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
             # hostpm-sleep arms eth0 for magic-packet wake (a veth cannot:
@@ -107,7 +123,11 @@ class Node:
                       'FreezeUnits': ['slurmd.service'], 'SleepMaxSec': 24 * 3600}
         parameters.update(logind or {})
         bed.start_logind(**parameters)
-        if polkit is not None:
+        if polkit in ('polkitd', 'polkitd-without-rule'):
+            if polkit == 'polkitd':
+                shutil.copy(self.bed.artifact('HOSTPM_SLURM_POLKIT_RULES'), self.polkit_rules)
+            self._start_polkitd()
+        elif polkit is not None:
             bed.start_polkit(allowed=list(polkit))
         self._start_sshd()
         r = bed.run(['systemctl', 'start', 'slurmd.service'])
@@ -129,6 +149,10 @@ class Node:
         wants = os.path.join(units, 'suspend.target.wants')
         os.makedirs(wants, exist_ok=True)
         os.symlink(os.path.join(units, rejoin), os.path.join(wants, rejoin))
+
+    def _start_polkitd(self):
+        process = self.bed.spawn('polkitd', [POLKITD, '--no-debug'])
+        self.bed.wait_for_name('org.freedesktop.PolicyKit1', process)
 
     def _start_sshd(self):
         config = os.path.join(self.dir, 'sshd_config')

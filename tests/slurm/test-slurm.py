@@ -173,26 +173,43 @@ def resume_timeout(c):
     check(reason, 'Slurm gives no reason for node3 being DOWN')
 
 
+def check_refused(c, name, reason_words):
+    """hostpm refused name's suspend: Slurm has it DOWN and says why,
+    nothing is armed on it, and the other nodes sleep as usual."""
+    c.wait_for_nodes(lambda s: 'DOWN' in s, f'{name} DOWN', [name])
+    others = [n for n in sorted(c.nodes) if n != name]
+    testbed.wait_for(lambda: all(asleep(c.nodes[n]) for n in others), f'{", ".join(others)} asleep')
+    reason = c.node_info()[name].get('Reason', '')
+    check(reason.startswith('hostpm: ') and all(w in reason for w in reason_words),
+          f'{name}\'s reason in Slurm: {reason!r}; expected it to say {reason_words}')
+    node = c.nodes[name]
+    check_equal(node.sleep_calls(), [], f'logind calls on {name}')
+    check_equal(node.wakealarm(), '', f'{name}\'s RTC wake alarm')
+    check_equal(str(node.hostpm('PendingId')), '', f'a suspend pending on {name}')
+    record = c.records(name)
+    check_equal(record['suspend']['result'], 'failed', f'{name}\'s suspend in the record')
+    check_equal(record['suspend']['slurm'], 'DOWN', 'what Slurm was told, in the record')
+    entries = c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=SUSPEND_FAILED)
+    check(entries and entries[-1]['HOSTPM_SLURM_TOLD'] == 'DOWN', f'journal entries for {name}: {entries}')
+    for other in others:
+        check_asleep_with_alarm(c, c.nodes[other])
+
+
 def suspend_refused(c):
     """hostpm refuses node2's suspend (its RTC may not wake it): Slurm
     learns it (node2 DOWN, the reason says why), nothing is armed on node2,
     and the other nodes sleep as usual."""
     c.start(suspend_time=0, hostpm_slurm_conf=CONF, node_options={'node2': {'rtc': {'wakeup': 'disabled'}}})
-    c.wait_for_nodes(lambda s: 'DOWN' in s, 'node2 DOWN', ['node2'])
-    testbed.wait_for(lambda: asleep(c.nodes['node1']) and asleep(c.nodes['node3']), 'node1 and node3 asleep')
-    reason = c.node_info()['node2'].get('Reason', '')
-    check(reason.startswith('hostpm: ') and 'wake' in reason, f'node2\'s reason in Slurm: {reason!r}')
-    node = c.nodes['node2']
-    check_equal(node.sleep_calls(), [], 'logind calls on node2')
-    check_equal(node.wakealarm(), '', 'node2\'s RTC wake alarm')
-    check_equal(str(node.hostpm('PendingId')), '', 'a suspend pending on node2')
-    record = c.records('node2')
-    check_equal(record['suspend']['result'], 'failed', 'node2\'s suspend in the record')
-    check_equal(record['suspend']['slurm'], 'DOWN', 'what Slurm was told, in the record')
-    entries = c.bed.journal.find(HOSTPM_SLURM_NODE='node2', MESSAGE_ID=SUSPEND_FAILED)
-    check(entries and entries[-1]['HOSTPM_SLURM_TOLD'] == 'DOWN', f'journal entries for node2: {entries}')
-    for name in ('node1', 'node3'):
-        check_asleep_with_alarm(c, c.nodes[name])
+    check_refused(c, 'node2', ['refused', 'wake'])
+
+
+def suspend_not_authorized(c):
+    """node3 lacks the polkit rule for SlurmUser (data/slurm/60-hostpm-
+    slurm.rules), which the other nodes have: its polkitd denies the
+    suspend, Slurm learns it, nothing is armed there. (The others' sleep is
+    the rule at work.)"""
+    c.start(suspend_time=0, hostpm_slurm_conf=CONF, node_options={'node3': {'polkit': 'polkitd-without-rule'}})
+    check_refused(c, 'node3', ['authoriz'])
 
 
 def bad_input(c):
@@ -238,6 +255,7 @@ CASES = {
     'job-resumes-two': job_resumes_two,
     'resume-timeout': resume_timeout,
     'suspend-refused': suspend_refused,
+    'suspend-not-authorized': suspend_not_authorized,
 }
 
 
