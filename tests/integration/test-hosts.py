@@ -17,9 +17,11 @@ and logs each connection, so a case can tell what was (not) sent.
 import json
 import os
 import re
+import signal
+import subprocess
 
 import testbed
-from testbed import check, check_equal
+from testbed import check, check_equal, wait_for
 
 from sshbed import Capture, Ssh, ethers, install_netinfo, link_pair, magic, private_network, veth_pair
 
@@ -210,6 +212,42 @@ def no_terminal_prompt(bed):
     check_equal(lines[0]['status'], 'failed', 'stranger')
     check(any('Host key verification failed' in m for m in lines[0]['messages']),
           f'stranger says why: {lines[0]["messages"]}')
+
+
+def interrupt_stops_workers(bed):
+    '''SIGINT to the CLI stops the workers and their ssh, which run in
+    sessions of their own where a terminal's ^C would not reach them.'''
+    ssh = start(bed, extra_hosts='Host slow\n  ProxyCommand sleep 600\n')
+    cli_proc = subprocess.Popen([bed.cli, '-H', 'slow,node01', '--status'], env=dict(bed.env, **ssh.env),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: any(' slow ' in c for c in ssh.calls()), 'the connection to slow to start')
+        wait_for(sleeping_proxies, 'ssh to start its ProxyCommand')
+        cli_proc.send_signal(signal.SIGINT)
+        # well before sd-bus's own 25 s call timeout, which would end the
+        # worker anyway
+        out, err = cli_proc.communicate(timeout=10)
+    finally:
+        if cli_proc.poll() is None:
+            cli_proc.kill()
+            cli_proc.wait()
+    check_equal(cli_proc.returncode, EXIT_FAILED, f'exit status ({err})')
+    _order, rows = table(subprocess.CompletedProcess([], 0, out, err))
+    check_equal(rows['slow'][0], 'failed', f'slow: {rows}')
+    wait_for(lambda: not sleeping_proxies(), 'the worker\'s ssh and ProxyCommand to be gone')
+
+
+def sleeping_proxies():
+    '''PIDs of "sleep 600" (slow's ProxyCommand) in the bed.'''
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                if f.read() == b'sleep\x00600\x00':
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
 
 
 def wait_many(bed):
@@ -428,6 +466,7 @@ CASES = {
     'slurm-expander': slurm_expander,
     'no-terminal-prompt': no_terminal_prompt,
     'wait-many': wait_many,
+    'interrupt-stops-workers': interrupt_stops_workers,
     'capabilities-interfaces': capabilities_interfaces,
     'netinfo-fails': netinfo_fails,
     'arm-wake-on-lan': arm_wake_on_lan,
