@@ -198,9 +198,22 @@ def check_refused(c, name, reason_words):
 def suspend_refused(c):
     """hostpm refuses node2's suspend (its RTC may not wake it): Slurm
     learns it (node2 DOWN, the reason says why), nothing is armed on node2,
-    and the other nodes sleep as usual."""
+    and the other nodes sleep as usual. Once the RTC is fixed, starting
+    hostpm-slurm-rejoin on node2 returns it to service, and Slurm suspends
+    it through hostpm."""
     c.start(suspend_time=0, hostpm_slurm_conf=CONF, node_options={'node2': {'rtc': {'wakeup': 'disabled'}}})
     check_refused(c, 'node2', ['refused', 'wake'])
+    # The cause fixed, the node rejoins as hostpm-slurm(8) says, and is
+    # suspended as the others were.
+    node = c.nodes['node2']
+    node.bed.make_rtc()
+    c.wait_for_nodes(lambda s: 'POWERED_DOWN' in s, 'Slurm to count node2 as powered down', ['node2'])
+    c.slurm('scontrol', 'update', 'NodeName=node2', 'State=POWER_UP')
+    r = node.bed.run(['systemctl', 'start', 'hostpm-slurm-rejoin.service'])
+    check_equal(r.returncode, 0, f'starting hostpm-slurm-rejoin on node2: {r.stderr}')
+    c.wait_for_nodes(lambda s: 'DOWN' not in s, 'node2 back in service', ['node2'])
+    testbed.wait_for(lambda: asleep(node), 'node2 asleep through hostpm', timeout=60)
+    check_equal(c.records('node2')['suspend']['result'], 'scheduled', 'node2\'s second suspend in the record')
 
 
 def suspend_not_authorized(c):
