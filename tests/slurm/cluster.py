@@ -126,7 +126,7 @@ class Cluster:
 
     # Setting up
 
-    def start(self, nodes=3, suspend_time=0, suspend_timeout=30, resume_timeout=60,
+    def start(self, nodes=3, suspend_time=0, suspend_timeout=15, resume_timeout=60,
               hostpm_slurm_conf='', node_options=None):
         '''The whole cluster, up: every node registered with slurmctld.
         node_options: {name: keyword arguments of clusternode.Node.start()}.'''
