@@ -25,11 +25,10 @@
 static const struct {
         const char *name;      /* as a verb, and as the program's name after "slurm-" */
         int (*run)(Context *c, const char *hostlist);
-        const char *slurm_conf;
 } verbs[] = {
-        { "suspend",     verb_suspend,     "SuspendProgram"    },
-        { "resume",      verb_resume,      "ResumeProgram"     },
-        { "resume-fail", verb_resume_fail, "ResumeFailProgram" },
+        { "suspend",     verb_suspend     },  /* SuspendProgram */
+        { "resume",      verb_resume      },  /* ResumeProgram */
+        { "resume-fail", verb_resume_fail },  /* ResumeFailProgram */
 };
 
 static int help(const char *program) {

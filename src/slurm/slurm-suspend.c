@@ -3,7 +3,9 @@
 /* SuspendProgram: for all nodes at once, hostpm-suspend --capabilities,
  * the wake details into each node's record, then hostpm-suspend with the
  * RTC safety alarm (MaximumSleep=, or the node's own maximum if lower).
- * A node that cannot be woken by a magic packet is not suspended. */
+ * A node with no MAC to send its magic packet to is not suspended (one
+ * whose interface reports no magic-packet wake is, with a warning: its
+ * alarm still wakes it, and drivers under-report). */
 
 #include <inttypes.h>
 
