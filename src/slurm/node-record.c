@@ -101,6 +101,12 @@ int node_record_update(const char *dir, const char *node, const char *section, j
                                                                               JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+const char *node_record_hint(int error) {
+        return IN_SET(-error, ENOENT, EACCES, EPERM, EROFS)
+                ? " (the directory must exist and be SlurmUser's: see tmpfiles-hostpm-slurm.conf in hostpm-slurm(8))"
+                : "";
+}
+
 const char *node_record_get_string(json_object *record, const char *section, const char *key) {
         json_object *s, *v;
 

@@ -33,6 +33,10 @@ int node_record_load(const char *dir, const char *node, json_object **ret);
 /* Replaces section (an object, ownership taken) and writes the record. */
 int node_record_update(const char *dir, const char *node, const char *section, json_object *value);
 
+/* What to add to the error of a failed update: for a directory that is
+ * missing or not SlurmUser's, how to make it; "" otherwise. */
+const char *node_record_hint(int error);
+
 /* A string in a section, or NULL. */
 const char *node_record_get_string(json_object *record, const char *section, const char *key);
 uint64_t node_record_get_u64(json_object *record, const char *section, const char *key);

@@ -28,7 +28,8 @@ static void record(Context *c, const char *node, const char *section, json_objec
         }
         r = node_record_update(c->state_dir, node, section, value);
         if (r < 0)
-                log_warning_errno(r, "Failed to update the record of %s in %s: %s", node, c->state_dir, STRERROR(r));
+                log_warning_errno(r, "Failed to update the record of %s in %s: %s%s", node, c->state_dir, STRERROR(r),
+                                  node_record_hint(r));
 }
 
 typedef struct Wake {

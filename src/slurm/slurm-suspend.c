@@ -55,8 +55,8 @@ static void node_failed(Context *c, Node *n, const char *status, const char *err
             json_add(s, "slurm", json_object_new_string(told ? told : "")) < 0)
                 (void) log_oom();
         else if ((r = node_record_update(c->state_dir, n->name, "suspend", TAKE_PTR(s))) < 0)
-                log_warning_errno(r, "Failed to record the suspend of %s in %s: %s", n->name, c->state_dir,
-                                  STRERROR(r));
+                log_warning_errno(r, "Failed to record the suspend of %s in %s: %s%s", n->name, c->state_dir,
+                                  STRERROR(r), node_record_hint(r));
         node_event_log(HOSTPM_SLURM_MESSAGE_SUSPEND_FAILED,
                        &(NodeEvent) { .node = n->name, .action = "suspend", .result = status, .error = error,
                                       .slurm = told },
@@ -99,7 +99,8 @@ static void take_capabilities(Context *c, Node *n, const HostReply *reply, const
         if (r < 0) {
                 _cleanup_free_ char *error = NULL;
 
-                if (asprintf(&error, "cannot record how to wake it in %s: %s", c->state_dir, STRERROR(r)) < 0)
+                if (asprintf(&error, "cannot record how to wake it in %s: %s%s", c->state_dir, STRERROR(r),
+                             node_record_hint(r)) < 0)
                         error = NULL;
                 node_failed(c, n, "no-record", error ? error : "cannot record how to wake it");
                 return;
@@ -148,8 +149,8 @@ static void take_schedule(Context *c, Node *n, const HostReply *reply, const cha
             json_add(s, "alarm_usec", json_object_get(wake)) < 0)
                 (void) log_oom();
         else if ((r = node_record_update(c->state_dir, n->name, "suspend", TAKE_PTR(s))) < 0)
-                log_warning_errno(r, "Failed to record the suspend of %s in %s: %s", n->name, c->state_dir,
-                                  STRERROR(r));
+                log_warning_errno(r, "Failed to record the suspend of %s in %s: %s%s", n->name, c->state_dir,
+                                  STRERROR(r), node_record_hint(r));
         node_event_log(HOSTPM_SLURM_MESSAGE_SUSPENDED,
                        &(NodeEvent) { .node = n->name, .action = "suspend", .result = "scheduled",
                                       .request_id = json_object_get_string(id),
