@@ -121,7 +121,7 @@ class Mock:
 
 
 class TestBed:
-    def __init__(self, root, bed_id):
+    def __init__(self, root, bed_id, journal_dir='/run/systemd/journal'):
         self.root = root
         self.id = bed_id
         d = self._dir
@@ -151,8 +151,9 @@ class TestBed:
                    HOSTPM_STATE_DIR=d('hostpm-state'))
         self.env = env  # seams set here before start_manager() reach its services too
 
-        self.journal = fakejournal.FakeJournal('/run/systemd/journal',
-                                               os.path.join(self.logs_dir, 'journal.log'))
+        # journal_dir: another bed in the same namespace (a cluster node)
+        # listens where that node's mount namespace puts /run/systemd/journal
+        self.journal = fakejournal.FakeJournal(journal_dir, os.path.join(self.logs_dir, 'journal.log'))
         self.processes = []
         self.manager = None
         self.mocks = {}

@@ -58,6 +58,27 @@ that a typo in a test cannot silently test something else):
   BlockInhibitor
       {"what": "sleep", "who": "...", "why": "...", "mode": "block"}: an
       inhibitor held by the mock from the start.
+  MagicPacketInterface
+      A network interface of the mock's network namespace (for example
+      "eth0"): the mock watches it (AF_PACKET, so it needs CAP_NET_RAW) for
+      Wake-on-LAN magic packets addressed to the interface's MAC address,
+      six bytes 0xff then the MAC sixteen times, anywhere in a frame, as a
+      NIC armed with "wol g" does. Each one is recorded (GetMagicPackets());
+      one that arrives during a simulated sleep ends it, unless
+      MagicPacketWakes is false.
+  MagicPacketWakes
+      false: magic packets are recorded but wake nothing, as on a NIC whose
+      wake-up was not armed (default true; SetMagicPacketWakes() changes it).
+  FreezeUnits
+      Units of the systemd manager on the mock's bus (for example
+      ["slurmd.service"]) frozen (FreezeUnit()) for the length of each
+      simulated sleep, as the whole host is: what they serve goes silent.
+      They are thawed before PrepareForSleep(false).
+  ResumeUnit
+      A unit (for example "suspend.target") the mock starts with the
+      systemd manager on its bus after every simulated sleep, as systemd
+      reaches suspend.target once systemd-suspend.service returns from the
+      sleep: units ordered After= it and wanted by it run after the resume.
   RefuseWhenInhibited
       true: sleep verbs fail with org.freedesktop.login1.BlockedByInhibitorLock
       while a "sleep" block inhibitor is held, as newer logind does even
@@ -95,9 +116,17 @@ own GetCalls()/GetMethodCalls()/ClearCalls() which record every call:
                                       and the RTC's clock at the call, 0 if
                                       none; -1 for no clock; epoch time of the
                                       call; the error name or "" if accepted)
+  GetMagicPackets() -> a(dbb)        every magic packet for our MAC seen on
+                                      MagicPacketInterface: (epoch time,
+                                      whether a sleep was under way, whether
+                                      it ended that sleep)
+  SetMagicPacketWakes(b wakes)       see MagicPacketWakes
 '''
 
+import fcntl
 import os
+import socket
+import struct
 import time
 
 import dbus
@@ -117,6 +146,7 @@ PARAMETERS = set(CAN_METHODS) | {
     'SuspendError', 'SuspendErrorMessage', 'WakealarmPath', 'SleepMaxSec',
     'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
     'SuspendStatsPath', 'HoldSuspend', 'KernelSuspendFails',
+    'MagicPacketInterface', 'MagicPacketWakes', 'ResumeUnit', 'FreezeUnits',
 }
 
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
@@ -156,6 +186,13 @@ def load(mock, parameters):
     mock.sleeps = []
     mock.sleep_calls = []       # (method, flags, alarm, rtc clock, time, error)
     mock.wake_timer = 0
+
+    mock.resume_unit = parameters.get('ResumeUnit', '')
+    mock.freeze_units = list(parameters.get('FreezeUnits', []))
+    mock.magic_packets = []     # (time, asleep, woke)
+    mock.magic_packet_wakes = bool(parameters.get('MagicPacketWakes', True))
+    if parameters.get('MagicPacketInterface'):
+        _watch_magic_packets(mock, parameters['MagicPacketInterface'])
 
     mock.inhibitors = []
     mock.held_fds = []          # our own end of inhibitors the mock holds itself
@@ -296,6 +333,22 @@ def _count(mock, counter):
     os.replace(path + '.new', path)
 
 
+def _systemd_manager(mock):
+    return dbus.Interface(mock.connection.get_object('org.freedesktop.systemd1', '/org/freedesktop/systemd1'),
+                          'org.freedesktop.systemd1.Manager')
+
+
+def _freeze(mock, freeze):
+    '''FreezeUnits, frozen for the sleep or thawed after it (blocking: a
+    host is whole again before it says it is back).'''
+    for unit in mock.freeze_units:
+        try:
+            getattr(_systemd_manager(mock), 'FreezeUnit' if freeze else 'ThawUnit')(unit)
+            mock.log(f'{"froze" if freeze else "thawed"} {unit}')
+        except dbus.exceptions.DBusException as e:
+            mock.log(f'could not {"freeze" if freeze else "thaw"} {unit}: {e.get_dbus_message()}')
+
+
 def _end_sleep(mock, counter='success'):
     sleep = mock.sleeping
     sleep['end'] = time.time()
@@ -304,7 +357,20 @@ def _end_sleep(mock, counter='success'):
     _count(mock, counter)
     mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"}; '
              f'suspend_stats/{counter} counted)')
+    _freeze(mock, False)
     _set_preparing(mock, False)
+    if mock.resume_unit:
+        _start_resume_unit(mock)
+
+
+def _start_resume_unit(mock):
+    '''What systemd does once systemd-suspend.service returns: the sleep
+    target's job completes, and what is ordered after it runs.'''
+    def failed(error):
+        mock.log(f'could not start {mock.resume_unit}: {error}')
+    _systemd_manager(mock).StartUnit(mock.resume_unit, 'replace',
+                      reply_handler=lambda job: mock.log(f'started {mock.resume_unit}: {job}'),
+                      error_handler=failed)
 
 
 def _kernel_failed(mock):
@@ -402,6 +468,14 @@ def _sleep(mock, call, verb, flags):
         mock.wake_timer = GLib.timeout_add(max(0, int(wake_in * 1000)), _timer_fired, mock)
     # logind announces the sleep before it replies to the verb.
     _set_preparing(mock, True)
+    if mock.freeze_units:
+        sleep = mock.sleeping
+
+        def freeze():  # once our reply has left, unless the sleep is over
+            if mock.sleeping is sleep:
+                _freeze(mock, True)
+            return GLib.SOURCE_REMOVE
+        GLib.idle_add(freeze)
 
 
 @dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
@@ -450,6 +524,45 @@ def HybridSleepWithFlags(self, flags, ok_cb, err_cb):
                      async_callbacks=('ok_cb', 'err_cb'))
 def SuspendThenHibernateWithFlags(self, flags, ok_cb, err_cb):
     _sleep_verb(self, 'SuspendThenHibernateWithFlags', 'SuspendThenHibernate', flags, ok_cb, err_cb)
+
+
+#
+# Wake-on-LAN: magic packets on an interface
+#
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+SIOCGIFHWADDR = 0x8927
+
+
+def _interface_mac(name):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = fcntl.ioctl(s.fileno(), SIOCGIFHWADDR, struct.pack('256s', name.encode()[:15]))
+    return ifreq[18:24]
+
+
+def _watch_magic_packets(mock, interface):
+    mac = _interface_mac(interface)
+    pattern = b'\xff' * 6 + mac * 16
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    sock.bind((interface, 0))
+    mock.magic_socket = sock  # kept open for the life of the mock
+    mock.log(f'watching {interface} ({mac.hex(":")}) for magic packets')
+
+    def readable(_fd, _condition):
+        frame, address = sock.recvfrom(65536)
+        if address[2] == PACKET_OUTGOING or pattern not in frame:
+            return GLib.SOURCE_CONTINUE
+        asleep = mock.sleeping is not None
+        woke = asleep and mock.magic_packet_wakes
+        mock.magic_packets.append((time.time(), asleep, woke))
+        state = 'wakes the host' if woke else 'host asleep, wake not armed' if asleep else 'host awake'
+        mock.log(f'magic packet on {interface}: {state}')
+        if woke:
+            _wake(mock)
+        return GLib.SOURCE_CONTINUE
+
+    GLib.io_add_watch(sock.fileno(), GLib.PRIORITY_DEFAULT, GLib.IO_IN, readable)
 
 
 #
@@ -561,3 +674,13 @@ def GetSleepCalls(self):
     return dbus.Array([(c['method'], dbus.UInt64(c['flags']), dbus.UInt64(c['alarm']),
                         dbus.Int64(c['rtc']), c['time'], c['error']) for c in self.sleep_calls],
                       signature='(sttxds)')
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='', out_signature='a(dbb)')
+def GetMagicPackets(self):
+    return dbus.Array(self.magic_packets, signature='(dbb)')
+
+
+@dbus.service.method(MOCK_IFACE, in_signature='b', out_signature='')
+def SetMagicPacketWakes(self, wakes):
+    self.magic_packet_wakes = bool(wakes)
