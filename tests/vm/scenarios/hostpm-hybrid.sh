@@ -1,9 +1,11 @@
 #!/bin/bash
 # vm-options: swap=1024
-# Hibernation's bad inputs, then a hybrid sleep. First, with no swap enabled
-# (the swap disk is there but off) and then with a swap far smaller than the
-# memory in use, a member asks --target=disk and --target=hybrid: logind says
-# "na", and hostpm must refuse before anything is scheduled, armed or slept.
+# Hibernation's bad input, then a hybrid sleep. First, with no swap enabled
+# (the swap disk is there but off), a member asks --target=disk and
+# --target=hybrid: logind says "na", and hostpm must refuse before anything
+# is scheduled, armed or slept. (A swap too small for the image is not
+# refused: logind 252 compares it with Active(anon) only, a few hundred kB
+# here, and says "yes"; see tests/vm/README.md.)
 # Then, with the swap disk on, the member runs `hostpm-suspend --wait
 # --target=hybrid`: the kernel writes its image, enters S3, and the RTC wakes
 # it (QMP SUSPEND, WAKEUP); the host check (hostpm-hybrid.check) holds the
@@ -43,13 +45,6 @@ swapon --show --noheadings >"$out/swaps-none.txt"
 refuse noswap-disk disk
 refuse noswap-hybrid hybrid
 
-# A swap too small for the memory in use: 2 MiB.
-dd if=/dev/zero of=/small.swap bs=1M count=2 status=none && chmod 600 /small.swap && mkswap -q /small.swap >/dev/null \
-    && swapon /small.swap || die "cannot enable a small swap file"
-swapon --show --bytes >"$out/swaps-small.txt"
-grep -E '^(Active\(anon\)|SwapFree):' /proc/meminfo >"$out/meminfo-small.txt"
-refuse smallswap-disk disk
-swapoff /small.swap
 console_mark REFUSALS-DONE
 save suspend-success-refusals "$(cat /sys/power/suspend_stats/success)"
 
