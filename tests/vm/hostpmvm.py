@@ -9,15 +9,15 @@ end; scenario checks may import this module for load_results()/sleeps().
 import contextlib
 import json
 import os
-import queue
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
 import time
+
+import cmos
+from qmp import QMP, HarnessError  # noqa: F401 (HarnessError: part of this API)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
@@ -28,10 +28,6 @@ QEMU = os.environ.get("HOSTPM_VM_QEMU", "qemu-system-x86_64")
 
 class Skip(Exception):
     """This machine cannot run the guest (exit 77)."""
-
-
-class HarnessError(Exception):
-    """The harness itself failed (as opposed to the scenario)."""
 
 
 # --- image ---------------------------------------------------------------
@@ -92,119 +88,21 @@ def read_results_disk(image, dest):
     shutil.rmtree(os.path.join(dest, "lost+found"), ignore_errors=True)
 
 
-# --- QMP -----------------------------------------------------------------
-
-
-class QMP:
-    """Minimal QMP client. A reader thread timestamps every event on arrival;
-    commands and their replies are logged too, so a check can prove what the
-    host did (for instance that it never sent system_wakeup)."""
-
-    def __init__(self, path, proc, timeout=30.0):
-        self.events = []
-        self.commands = []
-        self.t0 = time.monotonic()  # reset by the caller when the guest starts
-        self._replies = queue.Queue()
-        self._lock = threading.Lock()
-        self._cond = threading.Condition(self._lock)
-        self.sock = self._connect(path, proc, timeout)
-        self._buf = b""
-        self.greeting = self._read_message(timeout)
-        self._reader = threading.Thread(target=self._read_loop, name="qmp-reader", daemon=True)
-        self._reader.start()
-        self.command("qmp_capabilities")
-
-    @staticmethod
-    def _connect(path, proc, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise HarnessError("QEMU exited (status %s) before its QMP socket was up" % proc.returncode)
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.connect(path)
-                return sock
-            except OSError:
-                sock.close()
-                if time.monotonic() > deadline:
-                    raise HarnessError("no QMP socket at %s after %.0f s" % (path, timeout))
-                time.sleep(0.05)
-
-    def _read_message(self, timeout=None):
-        self.sock.settimeout(timeout)
-        while b"\n" not in self._buf:
-            data = self.sock.recv(65536)
-            if not data:
-                return None
-            self._buf += data
-        line, self._buf = self._buf.split(b"\n", 1)
-        return json.loads(line) if line.strip() else self._read_message(timeout)
-
-    def _read_loop(self):
-        try:
-            while True:
-                msg = self._read_message(None)
-                if msg is None:
-                    break
-                if "event" in msg:
-                    ts = msg.get("timestamp", {})
-                    record = {
-                        "event": msg["event"],
-                        "data": msg.get("data", {}),
-                        # QEMU's own (host wall clock) stamp: the precise one.
-                        "qemu_time": ts.get("seconds", 0) + ts.get("microseconds", 0) / 1e6,
-                        "host_time": time.time(),
-                        "t": round(time.monotonic() - self.t0, 3),
-                    }
-                    with self._cond:
-                        self.events.append(record)
-                        self._cond.notify_all()
-                else:
-                    self._replies.put(msg)
-        except (OSError, ValueError):
-            pass
-        self._replies.put(None)  # wakes a waiting command(): connection gone
-
-    def command(self, name, arguments=None, timeout=10.0):
-        msg = {"execute": name}
-        if arguments:
-            msg["arguments"] = arguments
-        entry = {"command": name, "arguments": arguments or {}, "host_time": time.time(),
-                 "t": round(time.monotonic() - self.t0, 3)}
-        self.commands.append(entry)
-        self.sock.sendall(json.dumps(msg).encode() + b"\n")
-        try:
-            reply = self._replies.get(timeout=timeout)
-        except queue.Empty:
-            raise HarnessError("no QMP reply to %s within %.0f s" % (name, timeout))
-        if reply is None:
-            raise HarnessError("QMP connection closed during %s" % name)
-        entry["reply"] = reply
-        if "error" in reply:
-            raise HarnessError("QMP %s: %s" % (name, reply["error"]))
-        return reply.get("return")
-
-    def close(self):
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.sock.close()
-        self._reader.join(timeout=5)
-
-    def log(self):
-        with self._lock:
-            return {"greeting": self.greeting, "events": list(self.events), "commands": list(self.commands)}
-
-
 # --- the guest -------------------------------------------------------------
 
 
 class Guest:
     """One boot of the guest. Use as a context manager: leaving it always ends QEMU."""
 
-    def __init__(self, artifacts, workdir, logdir, disks=(), memory=1024, smp=2, append=""):
+    def __init__(self, artifacts, workdir, logdir, disks=(), memory=1024, smp=2, append="", root=None,
+                 no_shutdown=False):
         self.artifacts = artifacts
+        # None: the shared root image with snapshot=on (nothing persists);
+        # a path: this run's own copy, which keeps what the guest writes
+        # from one boot to the next (a hibernated kernel must find its disk
+        # as it left it).
+        self.root = root
+        self.no_shutdown = no_shutdown
         self.workdir = workdir
         self.serial_log = os.path.join(logdir, "serial.log")
         self.qemu_log = os.path.join(logdir, "qemu.log")
@@ -215,10 +113,12 @@ class Guest:
         self.append = append
         self.proc = None
         self.qmp = None
+        self.boots = []  # one entry per QEMU process: start time, its QMP log
         self.t_start = None
         self._serial_pos = 0
         self._serial_text = ""
         self.markers = []  # (t, marker line) from the console
+        self.pm_lines = []  # (t, boot, line): "PM: ..." (kernel), "initramfs: ..."
 
     def command_line(self):
         a = self.artifacts
@@ -230,14 +130,18 @@ class Guest:
             # clock=host: the RTC alarm only fires (and wakes the guest) on the host clock.
             "-rtc", "base=utc,clock=host",
             "-nodefaults", "-display", "none", "-no-reboot",
+            # -no-shutdown: a powered-off machine stays, so its CMOS can be read.
+        ] + (["-no-shutdown"] if self.no_shutdown else []) + [
             "-S",  # start paused: QMP is connected before the first instruction
             "-kernel", a["HOSTPM_VM_KERNEL"], "-initrd", a["HOSTPM_VM_INITRD"],
             "-append", cmdline.strip(),
-            "-chardev", "file,id=serial0,path=%s" % self.serial_log, "-serial", "chardev:serial0",
+            # append: a later boot of the same machine adds to the same log
+            "-chardev", "file,id=serial0,path=%s,append=on" % self.serial_log, "-serial", "chardev:serial0",
             "-chardev", "socket,id=qmp,path=%s,server=on,wait=off" % self.qmp_path,
             "-mon", "chardev=qmp,mode=control",
-            # The root image is shared by every run: never write to it.
-            "-drive", "file=%s,format=raw,if=virtio,snapshot=on" % a["HOSTPM_VM_ROOTFS"],
+            # The shared root image is never written to.
+            "-drive", "file=%s,format=raw,if=virtio,snapshot=on" % a["HOSTPM_VM_ROOTFS"] if self.root is None
+            else "file=%s,format=raw,if=virtio" % self.root,
         ]
         for path, readonly in self.disks:
             cmd += ["-drive", "file=%s,format=raw,if=virtio%s" % (path, ",readonly=on" if readonly else "")]
@@ -246,8 +150,10 @@ class Guest:
     def start(self):
         if shutil.which(QEMU) is None:
             raise Skip("%s is not installed" % QEMU)
-        open(self.serial_log, "w").close()
-        with open(self.qemu_log, "w") as log:
+        first = self.t_start is None
+        if first:
+            open(self.serial_log, "w").close()
+        with open(self.qemu_log, "w" if first else "a") as log:
             # QEMU gets SIGKILL if the harness dies without cleaning up (even
             # kill -9), so no QEMU outlives it; setpriv sets that and execs
             # QEMU (no Python runs between fork and exec)
@@ -258,14 +164,55 @@ class Guest:
         except HarnessError as e:
             with open(self.qemu_log, errors="replace") as f:
                 raise HarnessError("%s\n%s" % (e, f.read().strip())) from None
-        self.t_start = self.qmp.t0 = time.monotonic()
+        if first:
+            self.t_start = time.monotonic()
+        # One clock for every boot: t counts from the first boot's start.
+        self.qmp.t0 = self.t_start
+        self.boots.append({"boot": len(self.boots) + 1, "qmp": self.qmp, "command": self.command_line(),
+                           "start_t": round(self.elapsed(), 3), "start_time": time.time()})
         self.qmp.command("cont")
+
+    def power_on(self):
+        """Power the machine on again: end this QEMU and start a new one with
+        the same command line on the same disks (the way a hibernated
+        machine comes back; a reset of the same process also resumes, but
+        took minutes)."""
+        self.stop()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.qmp_path)
+        self.start()
+
+    def events(self):
+        """QMP events of the current boot."""
+        return [ev["event"] for ev in self.qmp.log()["events"]] if self.qmp else []
+
+    def in_s4(self):
+        """The guest wrote its image and powered off in S4 (QMP SUSPEND_DISK,
+        then SHUTDOWN), and the machine is kept (-no-shutdown)."""
+        ev = self.events()
+        return self.no_shutdown and "SUSPEND_DISK" in ev and "SHUTDOWN" in ev[ev.index("SUSPEND_DISK"):]
+
+    def powered_off(self):
+        """Exited, or (-no-shutdown) shut down in any other way than S4."""
+        return not self.running() or (self.no_shutdown and "SHUTDOWN" in self.events() and not self.in_s4())
+
+    def qmp_log(self):
+        """Every boot's QMP events and commands, each tagged with its boot."""
+        out = {"greeting": None, "events": [], "commands": [], "boots": []}
+        for b in self.boots:
+            log = b["qmp"].log()
+            out["greeting"] = out["greeting"] or log["greeting"]
+            out["events"] += [dict(ev, boot=b["boot"]) for ev in log["events"]]
+            out["commands"] += [dict(c, boot=b["boot"]) for c in log["commands"]]
+            out["boots"].append({k: v for k, v in b.items() if k != "qmp"})
+        return out
 
     def elapsed(self):
         return time.monotonic() - self.t_start
 
     def poll_serial(self):
-        """Read new console output; record HOSTPM-VM-* markers with their time."""
+        """Read new console output; record HOSTPM-VM-* markers, and the kernel's
+        and the initramfs's power-management lines, with their time."""
         with open(self.serial_log, "rb") as f:
             f.seek(self._serial_pos)
             new = f.read()
@@ -278,6 +225,9 @@ class Guest:
             m = re.search(r"HOSTPM-VM-(\S.*)", line)
             if m:
                 self.markers.append((round(self.elapsed(), 3), m.group(1).strip()))
+            m = re.search(r"\b(PM: .*|initramfs: .*)", line)
+            if m:
+                self.pm_lines.append((round(self.elapsed(), 3), len(self.boots), m.group(1).strip()))
         return text
 
     def marker(self, prefix):
@@ -327,6 +277,31 @@ def scenario_files(name):
         raise HarnessError("no scenario script %s" % script)
     check = re.sub(r"\.sh$", "", script) + ".check"
     return script, (check if os.path.isfile(check) else None)
+
+
+def scenario_options(script):
+    """What a scenario asks of the machine, from a `# vm-options:` line in its
+    script: `swap=MIB` (a swap disk, mkswap'd, not enabled) and `hibernate`
+    (the root disk is this run's copy, and after S4 the machine is powered on
+    again when its RTC alarm fires)."""
+    options = {}
+    with open(script, errors="replace") as f:
+        for line in f:
+            m = re.match(r"#\s*vm-options:(.*)", line)
+            for word in (m.group(1).split() if m else ()):
+                key, _, value = word.partition("=")
+                if key not in ("swap", "hibernate") or (key == "swap") != value.isdigit():
+                    raise HarnessError("%s: unknown vm-option %r (swap=MIB, hibernate)" % (script, word))
+                options[key] = value
+    return options
+
+
+def make_swap_disk(image, size_mib):
+    """A sparse swap disk (label hostpm-swap); the guest decides when to swapon."""
+    with open(image, "wb") as f:
+        f.truncate(size_mib * 1024 * 1024)
+    _run(["mkswap", "-L", "hostpm-swap", image], "mkswap")
+    return image
 
 
 def _stage_payload(stage, script, payload=None, install=None, env=None):
@@ -390,6 +365,8 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
     problems = summary["problems"]
     t_wall = time.monotonic()
 
+    options = scenario_options(script)
+    summary["options"] = options
     with _workdir() as work:
         stage = os.path.join(work, "payload")
         _stage_payload(stage, script, payload, install, env)
@@ -397,44 +374,39 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
         results_img = os.path.join(work, "results.img")
         make_payload_disk(stage, payload_img)
         make_results_disk(results_img)
+        disks = [(payload_img, True), (results_img, False)]
+        if "swap" in options:
+            disks.append((make_swap_disk(os.path.join(work, "swap.img"), int(options["swap"])), False))
+        root = None
+        if "hibernate" in options:
+            # cp, not a reflink or an overlay: plain and fast enough (~2 s, sparse)
+            root = os.path.join(work, "rootfs.img")
+            _run(["cp", "--sparse=always", artifacts["HOSTPM_VM_ROOTFS"], root], "copying the root image")
 
-        guest = Guest(artifacts, work, results, disks=[(payload_img, True), (results_img, False)],
-                      memory=memory, smp=smp)
+        guest = Guest(artifacts, work, results, disks=disks, memory=memory, smp=smp, root=root,
+                      no_shutdown="hibernate" in options)
         summary["qemu_command"] = guest.command_line()
         outcome = "timeout"
         try:
             with guest:
                 guest.start()
-                done_at = None
-                while guest.elapsed() < timeout:
-                    text = guest.poll_serial()
-                    if console is not None and text:
-                        console.write(text)
-                        console.flush()
-                    if not guest.running():
-                        outcome = "exited"
-                        break
-                    if done_at is None and guest.marker("DONE"):
-                        done_at = time.monotonic()
-                    # After a suspend the guest's S5 fails (the kernel then panics and
-                    # QEMU exits ~12 s later): once the results disk is written and
-                    # unmounted, give it a moment, then quit.
-                    if done_at is not None and time.monotonic() - done_at > poweroff_grace:
-                        outcome = "done, no poweroff"
-                        break
-                    time.sleep(0.2)
+                outcome = _run_guest(guest, timeout, console, poweroff_grace, summary)
                 guest.poll_serial()
         finally:
-            qmp_log = guest.qmp.log() if guest.qmp else {"events": [], "commands": []}
+            qmp_log = guest.qmp_log()
             summary["outcome"] = outcome
             summary["wall_seconds"] = round(time.monotonic() - t_wall, 1)
             summary["markers"] = guest.markers
+            summary["console_pm"] = guest.pm_lines
+            summary["boots"] = qmp_log["boots"]
             with open(os.path.join(results, "qmp-events.json"), "w") as f:
                 json.dump(qmp_log, f, indent=1)
                 f.write("\n")
 
         if outcome == "timeout":
             problems.append("timed out after %.0f s" % timeout)
+        if outcome == "no wake from S4":
+            problems.append("the guest is in S4 but its RTC alarm never fired (see summary.json's s4_wakes)")
         ready, done = guest.marker("READY"), guest.marker("DONE")
         summary["boot_seconds"] = ready[0] if ready else None
         summary["scenario_seconds"] = round(done[0] - ready[0], 1) if ready and done else None
@@ -474,6 +446,36 @@ def run_scenario(name, results, payload=None, install=None, env=None, timeout=30
     summary["ok"] = not problems
     _write_summary(results, summary)
     return summary
+
+
+def _run_guest(guest, timeout, console, poweroff_grace, summary):
+    """Follow the guest until it is done, playing the platform's part of a
+    wake from S4 (cmos.py). Returns how the run ended."""
+    done_at = None
+    while guest.elapsed() < timeout:
+        text = guest.poll_serial()
+        if console is not None and text:
+            console.write(text)
+            console.flush()
+        if guest.in_s4():
+            rec = cmos.wait_for_alarm(guest.qmp, time.monotonic() + timeout - guest.elapsed())
+            rec["boot"] = len(guest.boots)
+            summary.setdefault("s4_wakes", []).append(rec)
+            if not rec["fired"]:
+                return "no wake from S4"
+            guest.power_on()
+            continue
+        if guest.powered_off():
+            return "exited"
+        if done_at is None and guest.marker("DONE"):
+            done_at = time.monotonic()
+        # After a suspend the guest's S5 fails (the kernel then panics and
+        # QEMU exits ~12 s later): once the results disk is written and
+        # unmounted, give it a moment, then quit.
+        if done_at is not None and time.monotonic() - done_at > poweroff_grace:
+            return "done, no poweroff"
+        time.sleep(0.2)
+    return "timeout"
 
 
 @contextlib.contextmanager
