@@ -139,9 +139,9 @@ class Guest:
             "-chardev", "file,id=serial0,path=%s,append=on" % self.serial_log, "-serial", "chardev:serial0",
             "-chardev", "socket,id=qmp,path=%s,server=on,wait=off" % self.qmp_path,
             "-mon", "chardev=qmp,mode=control",
-            # The shared root image is never written to.
-            "-drive", "file=%s,format=raw,if=virtio,snapshot=on" % a["HOSTPM_VM_ROOTFS"] if self.root is None
-            else "file=%s,format=raw,if=virtio" % self.root,
+            # The shared root image is never written to (snapshot=on); a run's own copy is.
+            "-drive", ("file=%s,format=raw,if=virtio,snapshot=on" % a["HOSTPM_VM_ROOTFS"]) if self.root is None
+            else ("file=%s,format=raw,if=virtio" % self.root),
         ]
         for path, readonly in self.disks:
             cmd += ["-drive", "file=%s,format=raw,if=virtio%s" % (path, ",readonly=on" if readonly else "")]
