@@ -77,7 +77,7 @@ static void node_failed_reply(Context *c, Node *n, const HostReply *reply, const
 
 /* The capabilities of one node: how to wake it, and how long it may sleep. */
 static void take_capabilities(Context *c, Node *n, const HostReply *reply, const char *failure) {
-        json_object *doc, *max;
+        json_object *doc, *max, *wake;
         const char *why = NULL;
         uint64_t node_max;
         int r;
@@ -95,7 +95,13 @@ static void take_capabilities(Context *c, Node *n, const HostReply *reply, const
                 node_failed(c, n, "no-wake", error ? error : "no MAC address known to wake it");
                 return;
         }
-        r = node_record_update(c->state_dir, n->name, "wake", wake_details_to_json(&n->wake));
+        wake = wake_details_to_json(&n->wake);
+        if (!wake || json_add(wake, "usec", json_object_new_uint64(clock_now_usec(CLOCK_REALTIME))) < 0) {
+                json_object_put(wake);
+                node_failed(c, n, "failed", "out of memory");
+                return;
+        }
+        r = node_record_update(c->state_dir, n->name, "wake", wake);
         if (r < 0) {
                 _cleanup_free_ char *error = NULL;
 

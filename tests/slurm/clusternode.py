@@ -94,6 +94,11 @@ class Node:
         self.polkit_rules = rules
         host.bind('/usr/share/polkit-1/actions', actions)
         host.bind('/etc/polkit-1/rules.d', rules)
+        # A /tmp of its own, so that what the node's units leave there (the
+        # PrivateTmp= directories of a unit killed at teardown) goes with
+        # it; not when the build tree is in /tmp, which it would hide.
+        if not any(os.environ.get(v, '').startswith('/tmp/') for v in ('HOSTPMD', 'HOSTPM_SLEEP', 'HOSTPM_NETINFO')):
+            host.private('/tmp')
         self.sshd = None
 
     @property

@@ -49,6 +49,7 @@ class Host:
         self.netns = os.path.join(NETNS_DIR, name)
         self.binds = {}
         self.overlays = []
+        self.tmpfs = []
         self.made = False
         self.anchor = None  # the process that holds the UTS and mount namespaces
 
@@ -74,6 +75,12 @@ class Host:
         if not any(directory == o or directory.startswith(o + '/') for o in self.overlays):
             self.overlays.append(directory)
 
+    def private(self, directory):
+        '''An empty tmpfs over directory in this host's view (its /tmp:
+        what units leave there goes with the host).'''
+        assert not self.made
+        self.tmpfs.append(directory)
+
     def install(self, target, source):
         '''source at target in this host's view, as if installed there:
         the nearest directory above it that exists is overlaid.'''
@@ -93,6 +100,7 @@ class Host:
         _run(['unshare', f'--net={self.netns}', 'ip', 'link', 'set', 'lo', 'up'],
              f'making the network namespace of {self.name}')
         script = ['set -e', f'hostname {self.name}']
+        script += [f"mount -t tmpfs -o mode=1777 tmpfs '{d}'" for d in self.tmpfs]
         for i, directory in enumerate(self.overlays):
             upper, work = (os.path.join(self.ns_dir, f'overlay{i}-{x}') for x in ('upper', 'work'))
             os.makedirs(upper)

@@ -81,14 +81,18 @@ def report_suspend_times(c, names):
     to hostpm's last answer and to the last of its nodes asleep."""
     calls = {}
     for name in names:
-        record = c.records(name)['suspend']
-        calls.setdefault(record['requested_usec'], []).append((name, record['usec']))
+        record = c.records(name)
+        calls.setdefault(record['suspend']['requested_usec'], []).append(
+            (name, record['wake']['usec'] / 1e6, record['suspend']['usec'] / 1e6))
     for requested, nodes in sorted(calls.items()):
-        asleep = max(start for n, _u in nodes for _v, start, _e, _a in c.nodes[n].sleeps())
-        answered = max(u for _n, u in nodes) / 1e6
+        requested /= 1e6
+        asleep = max(start for n, _w, _s in nodes for _v, start, _e, _a in c.nodes[n].sleeps())
+        read = max(w for _n, w, _s in nodes)
+        scheduled = max(s for _n, _w, s in nodes)
         print(f'slurm-suspend for {len(nodes)} node{"s" if len(nodes) > 1 else ""} '
-              f'({",".join(n for n, _u in nodes)}): hostpm scheduled all {answered - requested / 1e6:.2f} s '
-              f'and all were asleep {asleep - requested / 1e6:.2f} s after Slurm called it', flush=True)
+              f'({",".join(n for n, _w, _s in nodes)}): capabilities read {read - requested:.2f} s, '
+              f'suspends scheduled {scheduled - requested:.2f} s, all asleep {asleep - requested:.2f} s '
+              f'after Slurm called it', flush=True)
 
 
 def start_suspended(c, **options):
