@@ -104,6 +104,13 @@ def production_paths(bed):
     # the safety of every case rests on this: what production writes is the bed's file
     check(os.path.samefile('/sys/class/rtc/rtc0/wakealarm', bed.wakealarm_path),
           '/sys/class/rtc/rtc0/wakealarm is not the bed\'s fake RTC after the bind mount')
+    # and the kernel's record of sleeps is the one the bed's logind keeps:
+    # the release helper counts a resume only with that evidence
+    check(os.path.isdir('/sys/power'), 'this machine has no /sys/power to put the bed\'s suspend_stats on')
+    _mount('--bind', os.path.join(bed.sysfs_root, 'power'), '/sys/power')
+    check(os.path.samefile('/sys/power/suspend_stats/success', os.path.join(bed.sysfs_root, 'power', 'suspend_stats',
+                                                                            'success')),
+          '/sys/power/suspend_stats is not the bed\'s after the bind mount')
     _empty_if_present(os.path.join(os.environ['HOSTPM_SYSCONFDIR'], 'hostpm'))
     _empty_if_present('/var/lib/hostpm')
 
@@ -323,7 +330,8 @@ def no_seam_names():
 
     # Every read of the environment in src/ goes through test-seam.c, or
     # reads a variable that is no seam (test-seam.h says why).
-    not_seams = {'HOSTPM_LOG_LEVEL', 'JOURNAL_STREAM', 'STATE_DIRECTORY'}
+    # PATH: hostpm-slurm's default when slurmctld gives it none
+    not_seams = {'HOSTPM_LOG_LEVEL', 'JOURNAL_STREAM', 'STATE_DIRECTORY', 'PATH'}
     for directory, _dirs, files in os.walk(os.path.join(source, 'src')):
         for name in sorted(files):
             if not name.endswith(('.c', '.h')) or name.startswith('test-seam.'):
