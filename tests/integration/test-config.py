@@ -8,6 +8,7 @@ when hostpmd cannot start.
 
 import os
 
+import isolation
 import testbed
 from testbed import check, check_equal
 
@@ -127,8 +128,14 @@ def config_row(name, row):
         state, _pid, _restarts = hostpmd_state(bed)
         check_equal(state, 'failed', f'{name}: hostpmd.service')
         says = [s.format(dir=config_dir) for s in row.says]
-        refusals = [e['MESSAGE'] for e in bed.journal.find(_SYSTEMD_UNIT='hostpmd.service')
+        def refusals():
+            return [e['MESSAGE'] for e in bed.journal.find(_SYSTEMD_UNIT='hostpmd.service')
                     if 'Refusing to start' in e.get('MESSAGE', '')]
+
+        # systemctl's answer can come before the journal has read the
+        # service's last line: wait for it, then count
+        isolation.wait_for(refusals, f'{name}: hostpmd\'s "Refusing to start" line')
+        refusals = refusals()
         check_equal(len(refusals), 1, f'{name}: hostpmd\'s "Refusing to start" lines')
         check_says(refusals[0], says, f'{name}: hostpmd\'s log')
         watch.check_nothing_made(name)
