@@ -58,8 +58,9 @@ def check_asleep_with_alarm(c, node):
     planned, late = record['suspend']['alarm_usec'] / 1e6, when - record['suspend']['suspend_usec'] / 1e6
     check(planned - 1 <= alarm <= planned + max(late, 0) + 2,
           f'{node.name}: the record plans the wake at {planned}, the RTC alarm is {alarm} ({late:.1f} s late)')
-    entries = c.bed.journal.find(HOSTPM_SLURM_NODE=node.name, MESSAGE_ID=SUSPENDED)
-    check(entries, f'no journal entry for the suspend of {node.name}')
+    # hostpm-slurm writes the record before it sends the journal entry
+    entries = testbed.wait_for(lambda: c.bed.journal.find(HOSTPM_SLURM_NODE=node.name, MESSAGE_ID=SUSPENDED),
+                               f'the journal entry for the suspend of {node.name}', timeout=30)
     check_equal(entries[-1]['HOSTPM_REQUEST_ID'], record['suspend']['id'], 'request id in the journal')
 
 
@@ -142,7 +143,8 @@ def job_resumes_two(c):
         _verb, _start, end, by_alarm = node.sleeps()[0]
         check(end > 0 and not by_alarm, f'{name}: its first sleep ended by {"alarm" if by_alarm else "?"}')
         check_equal(c.records(name)['resume']['result'], 'sent', f'{name}: the record of its resume')
-        check(c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=WOKEN), f'{name}: no journal entry for its wake')
+        testbed.wait_for(lambda: c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=WOKEN),  # pylint: disable=cell-var-from-loop
+                         f'{name}: the journal entry for its wake', timeout=30)
         check(node.bed.journal.find(SYSLOG_IDENTIFIER='slurmd-rejoin'),
               f'{name}: hostpm-slurm-rejoin did not run after the resume')
 
@@ -173,8 +175,9 @@ def resume_timeout(c):
     for words in ('ResumeTimeout', node.host.mac, 'eth0 reported no magic-packet wake', 'RTC safety alarm'):
         check(words in why, f'the record does not say {words!r}: {why}')
     check_equal(record['resume']['result'], 'sent', 'the record of the resume')
-    entries = c.bed.journal.find(HOSTPM_SLURM_NODE='node3', MESSAGE_ID=RESUME_FAILED)
-    check(entries, 'no journal entry for the failed resume')
+    # the record is written before the journal entry is sent: wait for it
+    entries = testbed.wait_for(lambda: c.bed.journal.find(HOSTPM_SLURM_NODE='node3', MESSAGE_ID=RESUME_FAILED),
+                               'the journal entry for the failed resume', timeout=30)
     reason = c.node_info()['node3'].get('Reason', '')
     check(reason, 'Slurm gives no reason for node3 being DOWN')
 
@@ -195,7 +198,8 @@ def check_refused(c, name, reason_words):
     record = c.records(name)
     check_equal(record['suspend']['result'], 'failed', f'{name}\'s suspend in the record')
     check_equal(record['suspend']['slurm'], 'DOWN', 'what Slurm was told, in the record')
-    entries = c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=SUSPEND_FAILED)
+    entries = testbed.wait_for(lambda: c.bed.journal.find(HOSTPM_SLURM_NODE=name, MESSAGE_ID=SUSPEND_FAILED),
+                               f'journal entries for {name}', timeout=30)
     check(entries and entries[-1]['HOSTPM_SLURM_TOLD'] == 'DOWN', f'journal entries for {name}: {entries}')
     for other in others:
         check_asleep_with_alarm(c, c.nodes[other])
