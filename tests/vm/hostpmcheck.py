@@ -123,6 +123,17 @@ class Check:
             out.append(dict(e, event=kind))
         return out
 
+    def unit_of(self, entry):
+        """The unit that logged `entry`. journald reads _SYSTEMD_UNIT from
+        /proc, so an entry sent right before its process exits (the helper's
+        last one, on a loaded host) may lack it; then the unit of the same
+        process's other entries (same _PID and _BOOT_ID) stands in."""
+        if entry.get("_SYSTEMD_UNIT"):
+            return entry["_SYSTEMD_UNIT"]
+        units = {e.get("_SYSTEMD_UNIT") for e in self.journal() if e.get("_SYSTEMD_UNIT")
+                 and e.get("_PID") == entry.get("_PID") and e.get("_BOOT_ID") == entry.get("_BOOT_ID")}
+        return units.pop() if len(units) == 1 else None
+
     def journal_messages(self, unit=None, pattern=None):
         out = []
         for e in self.journal():
@@ -280,11 +291,11 @@ def check_request_trail(c, request_id, outcome):
                         ("resumed", "hostpm-suspend.service")):
         entries = c.audit(event, request_id)
         ok = len(entries) == 1 and entries[0].get("HOSTPM_REQUESTER_UID") == member_uid \
-            and entries[0].get("_SYSTEMD_UNIT") == unit and int(entries[0].get("HOSTPM_REQUESTER_PID", "0")) > 0
+            and c.unit_of(entries[0]) == unit and int(entries[0].get("HOSTPM_REQUESTER_PID", "0")) > 0
         c.check(ok, "journal: one %s entry (MESSAGE_ID=%s) from %s for request %s, requester uid %s (%s)"
                 % (event, MESSAGE_IDS[event], unit, request_id, member_uid,
-                   [{k: e.get(k) for k in ("_SYSTEMD_UNIT", "HOSTPM_REQUESTER_UID", "HOSTPM_REQUESTER_PID")}
-                    for e in entries]))
+                   [dict({k: e.get(k) for k in ("_SYSTEMD_UNIT", "_PID", "HOSTPM_REQUESTER_UID",
+                                                "HOSTPM_REQUESTER_PID")}, unit=c.unit_of(e)) for e in entries]))
     resumed = c.audit("resumed", request_id)
     if resumed:
         c.check(resumed[0].get("HOSTPM_SLEPT_USEC") == str(outcome.get("slept_usec")),

@@ -5,8 +5,6 @@
 # (by D-Bus activation), so this call→reply time is the warm one.
 set -u
 . "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
-# MinimumDuration= (60 s) must still lie ahead when the helper starts,
-# after Delay= (5 s) and the guest's own latency on a loaded host
 ahead=${HOSTPM_UNTIL_AHEAD:-80}
 
 hostpm_setup
