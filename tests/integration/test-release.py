@@ -37,8 +37,8 @@ SYSCONFDIR/hostpm and /var/lib/hostpm are empty if this machine has them.
 The mounts are private to the bed (isolation.py): the host sees none of
 them, and its RTC is never written.
 
-Against a build whose programs honour the seams every case fails (checked
-by running this script against a -Dtest-seams=true build).
+Against programs that honour the seams (those from before test-seam.c)
+every case fails, each on its own check.
 '''
 
 import json
