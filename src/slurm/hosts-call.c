@@ -104,24 +104,6 @@ static int parse_line(const char *line, HostReply *ret) {
         return ret->node && ret->status ? 0 : -ENOMEM;
 }
 
-/* hostpm-suspend's exit statuses, as its per-host lines name them */
-static const char *status_word(int status) {
-        static const char *const words[] = {
-                [EXIT_OK]                   = "ok",
-                [EXIT_FAILED]               = "failed",
-                [EXIT_USAGE]                = "usage",
-                [EXIT_CAPABILITIES_UNKNOWN] = "capabilities-unknown",
-                [EXIT_NOT_AUTHORIZED]       = "not-authorized",
-                [EXIT_BUSY]                 = "busy",
-                [EXIT_REFUSED]              = "refused",
-                [EXIT_NOTHING_PENDING]      = "nothing-pending",
-                [EXIT_TOO_LATE]             = "too-late",
-                [EXIT_SLEEP_FAILED]         = "sleep-failed",
-        };
-
-        return status >= 0 && (size_t) status < ELEMENTSOF(words) && words[status] ? words[status] : "failed";
-}
-
 /* One host is not a list for hostpm-suspend: it prints the verb's own
  * documents and messages, and its exit status is the host's. */
 static int parse_single(const char *host, int exit_status, const char *out, const char *err, HostReplies *ret) {
@@ -175,7 +157,7 @@ static int parse_single(const char *host, int exit_status, const char *out, cons
         ret->replies[0] = (HostReply) {
                 .node = strdup(at ? at + 1 : host),
                 .exit_status = exit_status,
-                .status = strdup(status_word(exit_status)),
+                .status = strdup(exit_status_to_string(exit_status)),
                 .output = TAKE_PTR(docs),
                 .messages = m,
         };

@@ -13,25 +13,6 @@
 #include "multi-host.h"
 #include "timespan.h"
 
-static const char *const exit_status_words[] = {
-        [EXIT_OK]                   = "ok",
-        [EXIT_FAILED]               = "failed",
-        [EXIT_USAGE]                = "usage",
-        [EXIT_CAPABILITIES_UNKNOWN] = "capabilities-unknown",
-        [EXIT_NOT_AUTHORIZED]       = "not-authorized",
-        [EXIT_BUSY]                 = "busy",
-        [EXIT_REFUSED]              = "refused",
-        [EXIT_NOTHING_PENDING]      = "nothing-pending",
-        [EXIT_TOO_LATE]             = "too-late",
-        [EXIT_SLEEP_FAILED]         = "sleep-failed",
-};
-
-static const char *exit_status_word(int status) {
-        if (status >= 0 && (size_t) status < ELEMENTSOF(exit_status_words) && exit_status_words[status])
-                return exit_status_words[status];
-        return "failed";
-}
-
 int multi_host_exit_status(const HostResult *results, size_t n) {
         bool all_ok = true, all_same = true;
 
@@ -319,7 +300,7 @@ static int print_json_line(const HostResult *res, json_object *docs) {
         if (!o ||
             json_add(o, "host", json_object_new_string(res->host)) < 0 ||
             json_add(o, "exit_status", json_object_new_int(res->exit_status)) < 0 ||
-            json_add(o, "status", json_object_new_string(exit_status_word(res->exit_status))) < 0 ||
+            json_add(o, "status", json_object_new_string(exit_status_to_string(res->exit_status))) < 0 ||
             json_add(o, "elapsed_usec", json_object_new_uint64(res->elapsed_usec)) < 0 ||
             json_add(o, "output", docs ? json_object_get(docs) : json_object_new_array()) < 0 ||
             json_add(o, "messages", messages_to_json(res)) < 0)
@@ -338,8 +319,8 @@ int multi_host_print(const HostResult *results, size_t n, MultiHostVerb verb, Ou
         for (size_t i = 0; i < n; i++) {
                 if ((int) strlen(results[i].host) > width)
                         width = (int) strlen(results[i].host);
-                if ((int) strlen(exit_status_word(results[i].exit_status)) > status_width)
-                        status_width = (int) strlen(exit_status_word(results[i].exit_status));
+                if ((int) strlen(exit_status_to_string(results[i].exit_status)) > status_width)
+                        status_width = (int) strlen(exit_status_to_string(results[i].exit_status));
         }
         if (output != OUTPUT_JSON)
                 printf("%-*s  %-*s  %s\n", width, "HOST", status_width, "STATUS", "RESULT");
@@ -352,7 +333,7 @@ int multi_host_print(const HostResult *results, size_t n, MultiHostVerb verb, Ou
                                 return log_oom();
                         continue;
                 }
-                printf("%-*s  %-*s  ", width, results[i].host, status_width, exit_status_word(results[i].exit_status));
+                printf("%-*s  %-*s  ", width, results[i].host, status_width, exit_status_to_string(results[i].exit_status));
                 summarize(&results[i], docs, verb, stdout);
                 putchar('\n');
         }

@@ -22,6 +22,9 @@ enum {
         EXIT_SLEEP_FAILED = 9,
 };
 
+/* "ok", "busy", …: the status as per-host lines name it ("failed" for any other) */
+const char *exit_status_to_string(int status);
+
 typedef enum OutputFormat {
         OUTPUT_TEXT,
         OUTPUT_XML,
