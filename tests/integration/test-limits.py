@@ -159,7 +159,7 @@ class Client:
         self.pid = self.popen.pid  # setpriv execs: the same process
         self.uid = uid
 
-    def wait_ready(self, timeout=15):
+    def wait_ready(self, timeout=testbed.STARTUP_TIMEOUT):
         '''Every call is inside hostpmd, and hostpmd answered the ping after
         them: its event loop turns.'''
         readable, _, _ = select.select([self.popen.stdout], [], [], timeout)
@@ -223,7 +223,7 @@ def polkit_checks(bed):
             for _name, args in bed.mocks['polkitd'].calls('CheckAuthorization')]
 
 
-def wait_held(bed, count, timeout=30):
+def wait_held(bed, count, timeout=120):
     try:
         wait_for(lambda: int(polkit(bed).HeldCount()) == count, f'{count} authorization checks held by polkit',
                  timeout=timeout, interval=0.05)
