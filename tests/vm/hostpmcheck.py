@@ -247,6 +247,10 @@ def check_suspend_and_wake(c, delay=5.0, until=None):
     asked = outcome.get("asked_usec", 0) / 1e6
     reported = outcome.get("slept_usec", 0) / 1e6
     alarm = outcome.get("alarm", 0)
+    if c.read("asked-seconds"):
+        c.check(asked == float(c.read("asked-seconds")),
+                "hostpm recorded the sleep asked, %g s (asked %s s; MinimumDuration=%s s)"
+                % (asked, c.read("asked-seconds"), c.read("min-duration")))
     if slept is not None:
         c.figure("asked_s", round(asked, 3))
         c.figure("qmp_slept_s", slept)

@@ -4,7 +4,8 @@
 # same guest for the host check to compare; the XML validated here against
 # the installed schemas. Also whether the longest sleep hostpm reports is one
 # this RTC accepts (rtc_cmos refuses alarms a day or more ahead), and that a
-# longer request is refused before anything is scheduled. No suspend.
+# longer request, or one shorter than the drop-in's MinimumDuration=, is
+# refused before anything is scheduled. No suspend.
 set -u
 . "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
 
@@ -61,5 +62,9 @@ if [ -n "$max" ]; then
     echo $? >"$out/too-long.rc"
     log "$((max + 1))s: exit $(cat "$out/too-long.rc"): $(cat "$out/too-long.out")"
 fi
+# One second less than the minimum (hostpm_setup's drop-in): refused too.
+as_member hostpm-suspend --no-ask-password "$((min_duration - 1))s" >"$out/too-short.out" 2>&1
+echo $? >"$out/too-short.rc"
+log "$((min_duration - 1))s: exit $(cat "$out/too-short.rc"): $(cat "$out/too-short.out")"
 hostpm_collect
 exit 0

@@ -1,13 +1,14 @@
 #!/bin/bash
 # A member of group hostpm (not root) runs `hostpm-suspend --wait` for the
-# shipped default minimum duration (60 s) with the shipped default delay.
+# minimum duration (the guest's MinimumDuration=, hostpm-lib.sh) with the
+# shipped default delay.
 # The guest records when the plan came back and what hostpm reported; the
 # host check (hostpm-suspend-wait.check) holds it against QMP's SUSPEND and
 # WAKEUP. The first call also D-Bus-activates hostpmd, so the call→reply time
 # includes hostpmd's start.
 set -u
 . "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
-duration=${HOSTPM_DURATION:-60}
+duration=${HOSTPM_DURATION:-$min_duration}
 
 hostpm_setup
 before=$(cat /sys/power/suspend_stats/success)
