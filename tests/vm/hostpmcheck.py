@@ -9,10 +9,12 @@ and prints one "ok:"/"FAIL:" line per check plus a "figures:" line that the
 meson suite log keeps (asked vs actual sleep, call→reply time).
 """
 
+import calendar
 import json
 import os
 import re
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -238,7 +240,9 @@ def check_suspend_and_wake(c, delay=5.0, until=None):
     if suspend and plan_t is not None:
         gap = suspend[0]["t"] - plan_t
         c.check(gap > 0, "the plan reached the caller %.1f s before QMP SUSPEND" % gap)
-        c.check(delay - 1.5 <= gap <= delay + 6,
+        # Not before the delay; how long after it depends on the host's load
+        # (21 s at load 40), so that is a figure, not a check.
+        c.check(gap >= delay - 1.5,
                 "S3 began %.1f s after the plan (delay %g s; console polling adds up to 0.2 s)" % (gap, delay))
         c.figure("plan_to_suspend_s", round(gap, 1))
     c.check_no_host_wakeup()
@@ -258,13 +262,20 @@ def check_suspend_and_wake(c, delay=5.0, until=None):
         c.check(abs(reported - slept) <= 2.0,
                 "hostpm's reported sleep %.3f s is within 2 s of QMP's %.3f s (off by %.3f s)"
                 % (reported, slept, reported - slept))
-        c.check(abs(slept - asked) <= tolerance,
-                "slept %.3f s by QMP, asked %.3f s (tolerance %g s; host load %s)"
+        # The promise is the wake time: a suspend that began late on a loaded
+        # host sleeps less than asked and still wakes on time (checked below
+        # against the alarm), but it must never sleep longer.
+        c.check(slept <= asked + tolerance,
+                "slept %.3f s by QMP, asked %.3f s: not longer (tolerance %g s; host load %s)"
                 % (slept, asked, tolerance, c.summary.get("host_loadavg")))
         wakeup = c.events("WAKEUP")[0]["qemu_time"]
         # clock=host: the guest RTC is the host's UTC clock; the RTC's seconds
         # tick with their own phase, hence up to 1 s, plus slack.
         c.check(0 <= wakeup - alarm < 2.0, "QMP WAKEUP %.3f s after hostpm's alarm time %d" % (wakeup - alarm, alarm))
+        promised = re.search(r"wake at \w* ?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC", c.read("cli.out", ""))
+        c.check(promised is not None and abs(calendar.timegm(time.strptime(promised.group(1), "%Y-%m-%d %H:%M:%S"))
+                                              - alarm) <= 1,
+                "the alarm %d is the wake time the plan promised (%s)" % (alarm, promised and promised.group(1)))
         if until is not None:
             c.check(abs(wakeup - until) < 2.0, "woke %.3f s from the asked wall-clock time %d" % (wakeup - until, until))
             c.check(alarm == until, "the alarm is the asked wake time (alarm %d, asked %d)" % (alarm, until))
