@@ -235,6 +235,17 @@ def suspend_not_authorized(c):
     check_refused(c, 'node3', ['authoriz'])
 
 
+def suspend_unreachable(c):
+    """node2's sshd is gone when Slurm suspends the three nodes: node2
+    fails alone (DOWN, the reason says it could not be reached, nothing
+    armed on it), node1 and node3 sleep with their alarms."""
+    c.start(suspend_time=3600, hostpm_slurm_conf=CONF)  # power saving on, no node idle that long
+    node = c.nodes['node2']
+    c.bed._stop([node.sshd], timeout=10)  # pylint: disable=protected-access
+    c.slurm('scontrol', 'update', f'NodeName={",".join(sorted(c.nodes))}', 'State=POWER_DOWN')
+    check_refused(c, 'node2', ['capabilities', 'Connection refused'])
+
+
 def bad_input(c):
     """The programs refuse a command line Slurm would never give, and a
     malformed hostlist, with a message saying what is expected; nothing
@@ -279,6 +290,7 @@ CASES = {
     'resume-timeout': resume_timeout,
     'suspend-refused': suspend_refused,
     'suspend-not-authorized': suspend_not_authorized,
+    'suspend-unreachable': suspend_unreachable,
 }
 
 
