@@ -13,9 +13,10 @@ ssh) and the nodes' (sshd, the bridge, hostpmd, read from each node's
 cgroup).
 
 Beside hostpm, the floor any SSH fan-out has here: one `ssh NODE true` per
-node, all at once. And the same fan-out again while SSH connections to the
-nodes are open (hostpm-suspend --ssh-persist, as slurm-suspend's second
-call to the same nodes finds them).
+node, all at once. Then the same with --parallel=8 instead of the default,
+and with SlurmUser's ssh config keeping connections open (ControlMaster,
+ControlPersist, as hostpm-slurm(8) suggests), which is what repeated calls
+to the same nodes (slurm-suspend's two) then find.
 
 Run: bench/slurm-suspend fanout (as root).
 '''
@@ -38,6 +39,20 @@ import isolation  # noqa: E402  pylint: disable=wrong-import-position
 RUNS = int(os.environ.get('HOSTPM_BENCH_RUNS', '5'))
 SIZES = tuple(int(n) for n in os.environ.get('HOSTPM_BENCH_FANOUT_SIZES', '1 8 32').split())
 VERB = os.environ.get('HOSTPM_BENCH_FANOUT_VERB', '--status')
+
+
+# What hostpm-slurm(8) suggests for SlurmUser's ssh config: a connection
+# to each node outlives the call that opened it by a minute, and one to a
+# node that went to sleep is given up after 10 s instead of holding the
+# next call.
+SSH_CONTROL = '''
+Host *
+  ControlMaster auto
+  ControlPath ~/.ssh/cm-%C
+  ControlPersist 60
+  ServerAliveInterval 5
+  ServerAliveCountMax 2
+'''
 
 
 def children_cpu():
@@ -109,7 +124,9 @@ def report(title, rows):
 
 def fanout(c):
     n = max(SIZES)
-    c.start(nodes=n, suspend_time=3600, node_options={})  # power saving on, no node idle that long
+    # power saving on, no node idle that long; no polkitd (--status asks none)
+    c.start(nodes=n, suspend_time=3600, node_options={f'node{i}': {'polkit': None} for i in range(1, n + 1)},
+            booting=4)
     print(f'fan-out benchmark: hostpm-suspend -H node[1-N] {VERB}; {n} nodes, each with its own sshd, bus '
           f'and hostpmd; {RUNS} runs each, medians; {os.cpu_count()} CPUs; load average '
           f'{os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f} {os.getloadavg()[2]:.1f} (shared machine)',
@@ -117,10 +134,18 @@ def fanout(c):
     cmds = commands(c, [])
     for _name, _n, argv in cmds[:len(SIZES)]:  # warm up: every hostpmd activated, the page cache
         c.bed.run(argv, timeout=300)
-    report('new SSH connections', measure(c, cmds, RUNS))
-    extra = os.environ.get('HOSTPM_BENCH_FANOUT_OPTIONS', '').split()
-    if extra:
-        report(f'with {" ".join(extra)}', measure(c, commands(c, extra), RUNS))
+    report('new SSH connections, default --parallel', measure(c, cmds, RUNS))
+    report('new SSH connections, --parallel=8', measure(c, commands(c, ['--parallel=8']), RUNS))
+    ssh_config = os.path.join(c.bed.root, 'slurm-home', '.ssh', 'config')
+    with open(ssh_config, 'a', encoding='ascii') as f:
+        f.write(SSH_CONTROL)
+    for _name, _n, argv in cmds[:len(SIZES)]:  # the connections, opened
+        c.bed.run(argv, timeout=300)
+    try:
+        report('SSH connections kept open (ControlMaster, ControlPersist)', measure(c, cmds, RUNS))
+    finally:
+        for i in range(1, n + 1):
+            c.bed.run(as_slurm_user(c, ['ssh', '-O', 'exit', f'node{i}']))
 
 
 def main():
