@@ -159,6 +159,19 @@ static int handle_suspend(Parser *p, const char *key, const char *value) {
         return 0;
 }
 
+/* The kernel's rule (dev_valid_name()), and printable: the name goes into
+ * messages and journal entries. Empty is "by the routing table". */
+static bool interface_name_ok(const char *s) {
+        if (isempty(s))
+                return true;
+        if (strlen(s) > 15 || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (; *s; s++)
+                if ((unsigned char) *s <= ' ' || *s == 0x7f || *s == '/' || *s == ':')
+                        return false;
+        return true;
+}
+
 static int handle_wake(Parser *p, const char *key, const char *value) {
         SlurmConfig *c = p->config;
         struct in_addr a;
@@ -176,9 +189,10 @@ static int handle_wake(Parser *p, const char *key, const char *value) {
                                             "or 7)", value);
                 c->port = (uint16_t) v;
         } else if (streq(key, "Interface")) {
-                if (strlen(value) > 15 || strpbrk(value, "/: \t"))
+                if (!interface_name_ok(value))
                         return parser_error(p, -EINVAL, "Interface=%s: expected a network interface name (1 to 15 "
-                                            "characters, no '/', ':' or white space), or nothing", value);
+                                            "printable characters, not . or .., no '/', ':' or white space), "
+                                            "or nothing", value);
                 if (set_string(&c->interface, value) < 0)
                         return p->r = -ENOMEM;
                 if (isempty(c->interface)) {

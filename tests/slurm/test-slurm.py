@@ -235,6 +235,48 @@ def suspend_not_authorized(c):
     check_refused(c, 'node3', ['authoriz'])
 
 
+def suspend_unreachable(c):
+    """node2's sshd is gone when Slurm suspends the three nodes: node2
+    fails alone (DOWN, the reason says it could not be reached, nothing
+    armed on it), node1 and node3 sleep with their alarms."""
+    c.start(suspend_time=3600, hostpm_slurm_conf=CONF)  # power saving on, no node idle that long
+    node = c.nodes['node2']
+    c.bed._stop([node.sshd], timeout=10)  # pylint: disable=protected-access
+    c.slurm('scontrol', 'update', f'NodeName={",".join(sorted(c.nodes))}', 'State=POWER_DOWN')
+    check_refused(c, 'node2', ['capabilities', 'Connection refused'])
+
+
+def rejoin_later_second(c):
+    """slurmd-rejoin restarts slurmd in a later wall-clock second than the
+    one it ran in. slurmctld compares boot times in whole seconds (and
+    slurmd -b may say it started a second early): a slurmd restarted in
+    the second of Slurm's resume request was taken for one that never
+    slept, and the node was DOWN at ResumeTimeout ("Still waiting for boot
+    of node node1")."""
+    bin_dir = c.bed._dir('rejoin-bin')  # pylint: disable=protected-access
+    runtime = c.bed._dir('rejoin-runtime')  # pylint: disable=protected-access
+    calls = os.path.join(bin_dir, 'calls.log')
+    with open(os.path.join(bin_dir, 'systemctl'), 'w', encoding='ascii') as f:
+        f.write(f'#!/bin/sh\n# slurmd is running; each call recorded with its time\n'
+                f'echo "$(date +%s.%N) $*" >>{calls}\n')
+    os.chmod(os.path.join(bin_dir, 'systemctl'), 0o755)
+    for _ in range(3):
+        open(calls, 'w', encoding='ascii').close()
+        # early in a second: a restart without the wait falls in that second
+        testbed.wait_for(lambda: time.time() % 1 < 0.2, 'the start of a second')
+        ran = time.time()
+        r = c.bed.run([c.bed.artifact('HOSTPM_SLURMD_REJOIN')],
+                      env={'PATH': f'{bin_dir}:/usr/bin:/bin', 'RUNTIME_DIRECTORY': runtime})
+        check_equal(r.returncode, 0, f'slurmd-rejoin\'s exit status ({r.stderr})')
+        with open(calls, encoding='ascii') as f:
+            restarts = [float(line.split()[0]) for line in f if 'restart slurmd.service' in line]
+        check_equal(len(restarts), 1, 'restarts of slurmd')
+        check(int(restarts[0]) > int(ran), f'slurmd restarted at {restarts[0]:.3f}, in the second it ran in '
+              f'({ran:.3f})')
+        with open(os.path.join(runtime, 'slurmd.env'), encoding='ascii') as f:
+            check(f.read().rstrip().endswith(' -b'), 'slurmd.env adds -b')
+
+
 def bad_input(c):
     """The programs refuse a command line Slurm would never give, and a
     malformed hostlist, with a message saying what is expected; nothing
@@ -279,6 +321,8 @@ CASES = {
     'resume-timeout': resume_timeout,
     'suspend-refused': suspend_refused,
     'suspend-not-authorized': suspend_not_authorized,
+    'suspend-unreachable': suspend_unreachable,
+    'rejoin-later-second': rejoin_later_second,
 }
 
 
