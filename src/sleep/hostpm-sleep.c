@@ -121,6 +121,13 @@ static void clear_alarm(Context *c) {
 
 /* How every request ends: the record, the journal entry, the exit code. */
 static int finish(Context *c, OutcomeResult result, const char *error) {
+        const EventDetails details = {
+                .error = error,
+                .alarm = c->outcome.alarm,
+                .slept_usec = c->outcome.slept_usec,
+                .woken_by_alarm = c->outcome.woken_by_alarm,
+        };
+
         free(c->outcome.error);
         c->outcome.error = error ? strdup(error) : NULL;
         record(c, result);
@@ -128,17 +135,16 @@ static int finish(Context *c, OutcomeResult result, const char *error) {
 
         switch (result) {
         case OUTCOME_RESUMED:
-                journal_event_resumed(&c->request, c->outcome.slept_usec, c->outcome.alarm,
-                                      c->outcome.woken_by_alarm);
+                journal_event(JOURNAL_EVENT_RESUMED, &c->request, &details);
                 return EXIT_RESUMED;
         case OUTCOME_REFUSED:
-                journal_event_refused(&c->request, error);
+                journal_event(JOURNAL_EVENT_REFUSED, &c->request, &details);
                 return EXIT_REFUSED;
         case OUTCOME_CANCELLED:
-                journal_event_cancelled(&c->request, error);
+                journal_event(JOURNAL_EVENT_CANCELLED, &c->request, &details);
                 return EXIT_CANCELLED;
         default:
-                journal_event_failed(&c->request, error);
+                journal_event(JOURNAL_EVENT_FAILED, &c->request, &details);
                 return EXIT_FAILED;
         }
 }
@@ -437,7 +443,7 @@ static int step_sleep(Context *c) {
 
         c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
         record(c, OUTCOME_SUSPENDING);
-        journal_event_started(&c->request, c->outcome.alarm);
+        journal_event(JOURNAL_EVENT_STARTED, &c->request, &(const EventDetails) { .alarm = c->outcome.alarm });
 
         r = pending_stop_signal();
         if (r > 0)

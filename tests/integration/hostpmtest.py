@@ -17,6 +17,7 @@ import stat
 import subprocess
 import time
 
+import journalevents
 import testbed
 from testbed import BedError, check, check_equal, wait_for
 
@@ -73,17 +74,6 @@ RANGE = 'expected 1min to 23h'
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CAPS_UNKNOWN, EXIT_NOT_AUTHORIZED = 0, 1, 2, 3, 4
 EXIT_BUSY, EXIT_REFUSED, EXIT_NOTHING_PENDING, EXIT_TOO_LATE, EXIT_SLEEP_FAILED = 5, 6, 7, 8, 9
 
-# The journal's MESSAGE_IDs are fixed forever: pinned here, and checked
-# against journal-event.h, where the code takes them from.
-PINNED_MESSAGE_IDS = {
-    'SCHEDULED': '415f63ea417c490d98fdfae2c351b52f',
-    'REFUSED': 'cbb6ef8269bd4efeb6ecd6e37c6a711c',
-    'DENIED': '2bdf18cc37454698b8974f3c4621589b',
-    'CANCELLED': 'fd9223c704584aa3b6d66083dd9a3ab0',
-    'STARTED': 'a06fb9b437c444e98a88ae1c0b6d3bb1',
-    'RESUMED': '0487318ec72c4f6b8fc1d3d4a5952d0b',
-    'FAILED': 'ef4cd7c73e284ee78656da2c114fdfd9',
-}
 
 
 #
@@ -508,24 +498,10 @@ class Signals:
 # The journal
 #
 
-_MESSAGE_IDS = None
-
-
-def message_id(bed, kind):
-    '''MESSAGE_ID of an event kind (SCHEDULED, REFUSED, ...), as the code
-    has it (journal-event.h), which must be the one pinned here.'''
-    global _MESSAGE_IDS  # pylint: disable=global-statement
-    kind = kind.upper()
-    if _MESSAGE_IDS is None:
-        with open(bed.path('src', 'shared', 'journal-event.h'), encoding='utf-8') as f:
-            _MESSAGE_IDS = dict(re.findall(r'#define HOSTPM_MESSAGE_(\w+)\s+"(\w+)"', f.read()))
-    check_equal(_MESSAGE_IDS.get(kind), PINNED_MESSAGE_IDS.get(kind), f'MESSAGE_ID of {kind} events (fixed forever)')
-    return _MESSAGE_IDS[kind]
-
-
 def journal(bed, kind, request_id=None):
-    '''The journal's entries of this kind (of this request).'''
-    match = {'MESSAGE_ID': message_id(bed, kind)}
+    '''The journal's entries of this kind (SCHEDULED, REFUSED, ...; of this
+    request). The MESSAGE_IDs are the code's own (journalevents.py).'''
+    match = {'MESSAGE_ID': journalevents.message_id(kind)}
     if request_id is not None:
         match['HOSTPM_REQUEST_ID'] = request_id
     return bed.journal.find(**match)
@@ -544,13 +520,13 @@ def journal_entries(bed, kind, request_id=None, count=1):
 def decision(bed, kind, uid, pid, timeout=testbed.STARTUP_TIMEOUT, **fields):
     '''Waits for the one journal entry of `kind` naming requester uid and
     pid (and these fields); returns it.'''
-    match = dict(MESSAGE_ID=message_id(bed, kind), HOSTPM_REQUESTER_UID=str(uid),
+    match = dict(MESSAGE_ID=journalevents.message_id(kind), HOSTPM_REQUESTER_UID=str(uid),
                  HOSTPM_REQUESTER_PID=str(pid), **fields)
     try:
         entries = wait_for(lambda: bed.journal.find(**match), f'a {kind} journal entry', timeout)
     except BedError as e:
         ours = [{k: v for k, v in x.items() if k.startswith(('HOSTPM_', 'MESSAGE'))}
-                for x in bed.journal.find() if x.get('MESSAGE_ID') in _MESSAGE_IDS.values()]
+                for x in bed.journal.find() if x.get('MESSAGE_ID') in journalevents.message_ids()]
         raise AssertionError(f'no {kind} journal entry with {match}; hostpm entries: {ours}') from e
     check_equal(len(entries), 1, f'{kind} entries for uid {uid} pid {pid}')
     entry = entries[0]
