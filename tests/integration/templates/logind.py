@@ -135,14 +135,13 @@ import dbus.service
 from dbusmock import MOCK_IFACE
 from gi.repository import GLib
 
-# The sleep verbs and the simulated sleep, in a module beside this one (the
-# verbs are D-Bus methods of the mock because they are names here).
+# The sleep verbs and the simulated sleep, in a module beside this one.
 sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-# pylint: disable=wrong-import-position,unused-import
-from logindsleep import (MAIN_IFACE, Hibernate, HibernateWithFlags, HybridSleep,  # noqa: E402,F401
-                         HybridSleepWithFlags, Suspend, SuspendThenHibernate, SuspendThenHibernateWithFlags,
-                         SuspendWithFlags, _end_sleep, _set_preparing, _wake)
+from logindsleep import MAIN_IFACE, VERB_METHODS, _end_sleep, _set_preparing, _wake  # noqa: E402 pylint: disable=C0413
+
+# dbusmock makes every D-Bus method among this module's names one of the mock's
+globals().update(VERB_METHODS)
 
 BUS_NAME = 'org.freedesktop.login1'
 MAIN_OBJ = '/org/freedesktop/login1'

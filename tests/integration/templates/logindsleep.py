@@ -206,49 +206,17 @@ def _sleep(mock, call, verb, flags):
         GLib.idle_add(freeze)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def Suspend(self, _interactive, ok_cb, err_cb):
-    _sleep_verb(self, 'Suspend', 'Suspend', 0, ok_cb, err_cb)
+def _verb_method(method, verb, with_flags):
+    '''logind's sleep verb, <verb>(b interactive) or <verb>WithFlags(t
+    flags), as a D-Bus method of the mock named `method`.'''
+    def call(self, arg, ok_cb, err_cb):
+        _sleep_verb(self, method, verb, arg if with_flags else 0, ok_cb, err_cb)
+    call.__name__ = call.__qualname__ = method  # the member name, and the name in the call log
+    return dbus.service.method(MAIN_IFACE, in_signature='t' if with_flags else 'b', out_signature='',
+                               async_callbacks=('ok_cb', 'err_cb'))(call)
 
 
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def Hibernate(self, _interactive, ok_cb, err_cb):
-    _sleep_verb(self, 'Hibernate', 'Hibernate', 0, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def HybridSleep(self, _interactive, ok_cb, err_cb):
-    _sleep_verb(self, 'HybridSleep', 'HybridSleep', 0, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='b', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def SuspendThenHibernate(self, _interactive, ok_cb, err_cb):
-    _sleep_verb(self, 'SuspendThenHibernate', 'SuspendThenHibernate', 0, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def SuspendWithFlags(self, flags, ok_cb, err_cb):
-    _sleep_verb(self, 'SuspendWithFlags', 'Suspend', flags, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def HibernateWithFlags(self, flags, ok_cb, err_cb):
-    _sleep_verb(self, 'HibernateWithFlags', 'Hibernate', flags, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def HybridSleepWithFlags(self, flags, ok_cb, err_cb):
-    _sleep_verb(self, 'HybridSleepWithFlags', 'HybridSleep', flags, ok_cb, err_cb)
-
-
-@dbus.service.method(MAIN_IFACE, in_signature='t', out_signature='',
-                     async_callbacks=('ok_cb', 'err_cb'))
-def SuspendThenHibernateWithFlags(self, flags, ok_cb, err_cb):
-    _sleep_verb(self, 'SuspendThenHibernateWithFlags', 'SuspendThenHibernate', flags, ok_cb, err_cb)
+# Suspend, SuspendWithFlags, Hibernate, ...: logind.py makes them the mock's
+VERB_METHODS = {verb + suffix: _verb_method(verb + suffix, verb, suffix == 'WithFlags')
+                for verb in ('Suspend', 'Hibernate', 'HybridSleep', 'SuspendThenHibernate')
+                for suffix in ('', 'WithFlags')}
