@@ -231,9 +231,9 @@ void journal_event(JournalEventKind kind, const EventRequest *req, const EventDe
         /* The plain line, for logs outside the journal (a terminal, the
          * test bed); under systemd the structured entry alone says it, once. */
         if (!log_stderr_is_journal())
-                log_full_errno(event_kinds[kind].priority, 0, "%s", fields[1] + strlen("MESSAGE="));
+                log_full_errno(event_kinds[kind].priority, 0, "%s", fields[1] + strlen("MESSAGE=")); /* the 2nd */
 
-        for (; fields[n] && n < ELEMENTSOF(iov); n++)
+        for (; n < ELEMENTSOF(iov) && fields[n]; n++)
                 iov[n] = (struct iovec) { .iov_base = fields[n], .iov_len = strlen(fields[n]) };
         (void) sd_journal_sendv(iov, (int) n);
         journal_event_fields_free(fields);
