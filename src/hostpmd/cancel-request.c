@@ -72,7 +72,7 @@ void cancel_act(SuspendRequest *r) {
         }
 
         ev = event_request(r);
-        journal_event_cancelled(&ev, "cancelled by request");
+        journal_event(JOURNAL_EVENT_CANCELLED, &ev, &(const EventDetails) { .error = "cancelled by request" });
         (void) sd_bus_reply_method_return(r->message, "s", r->id);
         (void) manager_emit_cancelled(m, r->id);
         request_free(r);

@@ -83,10 +83,8 @@ static void journal_refusal(Manager *m, const EventRequest *ev, const char *why,
                         break;
                 }
 
-        if (denied)
-                journal_event_denied(ev, why);
-        else
-                journal_event_refused(ev, why);
+        journal_event(denied ? JOURNAL_EVENT_DENIED : JOURNAL_EVENT_REFUSED, ev,
+                      &(const EventDetails) { .error = why });
 }
 
 void request_fail(SuspendRequest *r, const sd_bus_error *error, bool denied) {
@@ -277,7 +275,7 @@ static void schedule_act(SuspendRequest *r) {
         }
 
         ev = event_request(r);
-        journal_event_scheduled(&ev);
+        journal_event(JOURNAL_EVENT_SCHEDULED, &ev, NULL);
         (void) sd_bus_reply_method_return(r->message, "stt", r->id, r->plan.suspend_realtime_usec,
                                           suspend_plan_wake_usec(&r->plan));
         (void) manager_emit_scheduled(m, r->id, r->plan.target, r->plan.suspend_realtime_usec,

@@ -8,20 +8,28 @@
  * printed as a plain line through log.h. A journal that cannot be reached
  * (tests, containers) is not an error. hostpmd sends scheduled, refused,
  * denied and cancelled; hostpm-sleep sends started, resumed, failed (and
- * refused and cancelled for what it decides itself). */
+ * refused and cancelled for what it decides itself).
+ *
+ * What each kind sends (its MESSAGE_ID, HOSTPM_RESULT, priority, message and
+ * extra fields) is one table in journal-event.c; hostpmd(8) and the tests
+ * read it from there. */
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
-/* Generated once with `systemd-id128 new`; never change them. */
-#define HOSTPM_MESSAGE_SCHEDULED "415f63ea417c490d98fdfae2c351b52f"
-#define HOSTPM_MESSAGE_REFUSED   "cbb6ef8269bd4efeb6ecd6e37c6a711c"
-#define HOSTPM_MESSAGE_DENIED    "2bdf18cc37454698b8974f3c4621589b"
-#define HOSTPM_MESSAGE_CANCELLED "fd9223c704584aa3b6d66083dd9a3ab0"
-#define HOSTPM_MESSAGE_STARTED   "a06fb9b437c444e98a88ae1c0b6d3bb1"
-#define HOSTPM_MESSAGE_RESUMED   "0487318ec72c4f6b8fc1d3d4a5952d0b"
-#define HOSTPM_MESSAGE_FAILED    "ef4cd7c73e284ee78656da2c114fdfd9"
+typedef enum JournalEventKind {
+        JOURNAL_EVENT_SCHEDULED,
+        JOURNAL_EVENT_REFUSED,
+        JOURNAL_EVENT_DENIED,
+        JOURNAL_EVENT_CANCELLED,
+        JOURNAL_EVENT_STARTED,
+        JOURNAL_EVENT_RESUMED,
+        JOURNAL_EVENT_FAILED,
+        _JOURNAL_EVENT_MAX,
+        _JOURNAL_EVENT_INVALID = -EINVAL,
+} JournalEventKind;
 
 /* Who asked for what. NULL strings are sent as empty fields; an unknown
  * requester is (uid_t) -1 / 0. */
@@ -33,10 +41,25 @@ typedef struct EventRequest {
         uint64_t asked_usec;
 } EventRequest;
 
-void journal_event_scheduled(const EventRequest *req);
-void journal_event_refused(const EventRequest *req, const char *why);
-void journal_event_denied(const EventRequest *req, const char *why);
-void journal_event_cancelled(const EventRequest *req, const char *why);
-void journal_event_started(const EventRequest *req, uint64_t alarm);
-void journal_event_resumed(const EventRequest *req, uint64_t slept_usec, uint64_t alarm, bool woken_by_alarm);
-void journal_event_failed(const EventRequest *req, const char *error);
+/* What happened, beyond the request: each kind sends only the fields its
+ * row names (HOSTPM_ERROR from error, HOSTPM_ALARM, HOSTPM_SLEPT_USEC,
+ * HOSTPM_WOKEN_BY_ALARM) and ignores the rest. NULL: none. */
+typedef struct EventDetails {
+        const char *error;        /* why it was refused, denied, cancelled, or failed */
+        uint64_t alarm;           /* the wake alarm, in seconds of the RTC's clock */
+        uint64_t slept_usec;
+        bool woken_by_alarm;
+} EventDetails;
+
+/* Sends the entry (and prints its line); never fails the caller: a
+ * journal out of reach or out of memory only loses the entry. */
+void journal_event(JournalEventKind kind, const EventRequest *req, const EventDetails *details);
+
+/* The entry as journal_event() sends it: "FIELD=value" strings, in order,
+ * NULL-terminated, in *ret (free with journal_event_fields_free()).
+ * -ENOMEM, or -EINVAL for a kind out of range. */
+int journal_event_fields(JournalEventKind kind, const EventRequest *req, const EventDetails *details, char ***ret);
+char **journal_event_fields_free(char **fields);
+
+/* The kind's MESSAGE_ID (32 lowercase hex digits), or NULL out of range. */
+const char *journal_event_message_id(JournalEventKind kind);

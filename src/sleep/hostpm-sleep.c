@@ -12,7 +12,8 @@
  * awake for the asked time plus a margin). Stop signals are then logged and
  * ignored. A resume is seen when logind's own connection says so (no one
  * else's PrepareForSleep counts) and the kernel shows the host slept since
- * the Suspend call (sleep-evidence.h). */
+ * the Suspend call (sleep-evidence.h). This file runs the steps up to the
+ * alarm and ends the request; sleep-resume.c sends the call and waits. */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -21,17 +22,11 @@
 #include <systemd/sd-event.h>
 #include <time.h>
 
-#include "bus-name-owner.h"
 #include "bus-names.h"
-#include "journal-event.h"
+#include "hostpm-sleep.h"
 #include "log.h"
-#include "macro.h"
-#include "outcome.h"
 #include "rtc-alarm.h"
 #include "rtc.h"
-#include "sleep-args.h"
-#include "sleep-decision.h"
-#include "sleep-evidence.h"
 #include "sleep-history.h"
 #include "sleep-wol.h"
 #include "timespan.h"
@@ -45,34 +40,7 @@ enum {
         EXIT_CANCELLED = 4,
 };
 
-/* SD_LOGIND_ROOT_CHECK_INHIBITORS from systemd's logind headers: makes
- * logind check block inhibitors for root too, in the same decision as the
- * sleep itself. */
-#define LOGIND_ROOT_CHECK_INHIBITORS (UINT64_C(1) << 0)
-
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
-
-typedef struct Context {
-        SleepArgs args;
-        EventRequest request;      /* for the journal; points into args */
-        Outcome outcome;           /* the record as it stands */
-
-        sd_event *event;
-        sd_bus *bus;
-        BusNameOwner *logind;      /* who may send PrepareForSleep */
-        sd_bus_slot *prepare_for_sleep;
-        sd_bus_slot *sleep_call;
-        char *method;              /* "SuspendWithFlags", or the plain one after a fallback */
-        bool with_flags;
-
-        bool alarm_set;
-        bool sleep_started;        /* PrepareForSleep(true) seen */
-        bool resumed;              /* PrepareForSleep(false) seen after it, and the kernel agrees */
-        bool kernel_failed;        /* ... but the kernel says its suspend failed */
-        bool refused;              /* logind said no: the alarm goes */
-        char *refusal;             /* its words, if memory allowed */
-        SleepEvidence committed, at_resume;
-} Context;
 
 static void context_done(Context *c) {
         sd_bus_slot_unref(c->sleep_call);
@@ -96,7 +64,7 @@ static const char *signal_name(int sig) {
 }
 
 /* Writes the record; losing it is bad but must not stop the sleep. */
-static void record(Context *c, OutcomeResult result) {
+void record(Context *c, OutcomeResult result) {
         int r;
 
         c->outcome.result = result;
@@ -106,7 +74,7 @@ static void record(Context *c, OutcomeResult result) {
                                   outcome_state_dir(), OUTCOME_FILE_NAME, STRERROR(r));
 }
 
-static void clear_alarm(Context *c) {
+void clear_alarm(Context *c) {
         int r;
 
         if (!c->alarm_set)
@@ -120,7 +88,14 @@ static void clear_alarm(Context *c) {
 }
 
 /* How every request ends: the record, the journal entry, the exit code. */
-static int finish(Context *c, OutcomeResult result, const char *error) {
+int finish(Context *c, OutcomeResult result, const char *error) {
+        const EventDetails details = {
+                .error = error,
+                .alarm = c->outcome.alarm,
+                .slept_usec = c->outcome.slept_usec,
+                .woken_by_alarm = c->outcome.woken_by_alarm,
+        };
+
         free(c->outcome.error);
         c->outcome.error = error ? strdup(error) : NULL;
         record(c, result);
@@ -128,23 +103,21 @@ static int finish(Context *c, OutcomeResult result, const char *error) {
 
         switch (result) {
         case OUTCOME_RESUMED:
-                journal_event_resumed(&c->request, c->outcome.slept_usec, c->outcome.alarm,
-                                      c->outcome.woken_by_alarm);
+                journal_event(JOURNAL_EVENT_RESUMED, &c->request, &details);
                 return EXIT_RESUMED;
         case OUTCOME_REFUSED:
-                journal_event_refused(&c->request, error);
+                journal_event(JOURNAL_EVENT_REFUSED, &c->request, &details);
                 return EXIT_REFUSED;
         case OUTCOME_CANCELLED:
-                journal_event_cancelled(&c->request, error);
+                journal_event(JOURNAL_EVENT_CANCELLED, &c->request, &details);
                 return EXIT_CANCELLED;
         default:
-                journal_event_failed(&c->request, error);
+                journal_event(JOURNAL_EVENT_FAILED, &c->request, &details);
                 return EXIT_FAILED;
         }
 }
 
-static int fail(Context *c, const char *format, ...) _printf_(2, 3);
-static int fail(Context *c, const char *format, ...) {
+int fail(Context *c, const char *format, ...) {
         _cleanup_free_ char *error = NULL;
         va_list ap;
         int k;
@@ -159,7 +132,7 @@ static int fail(Context *c, const char *format, ...) {
 
 /* Before the commit no event loop runs, so a stop signal simply stays
  * pending (it is blocked); look for one at each step. */
-static int pending_stop_signal(void) {
+int pending_stop_signal(void) {
         sigset_t pending;
 
         if (sigpending(&pending) < 0)
@@ -170,7 +143,7 @@ static int pending_stop_signal(void) {
         return 0;
 }
 
-static int cancel(Context *c, int sig) {
+int cancel(Context *c, int sig) {
         char why[128];
 
         clear_alarm(c);
@@ -212,68 +185,6 @@ static int step_check_inhibitors(Context *c) {
         }
         if (r < 0)
                 return fail(c, "could not read logind's inhibitors: %s", STRERROR(r));
-        return 0;
-}
-
-/* logind's PrepareForSleep(false), and what the kernel says about it. */
-static void prepare_for_sleep_ended(Context *c) {
-        sleep_evidence_read(rtc_sysfs_root(), &c->at_resume);
-        switch (resume_evidence(&c->committed, &c->at_resume)) {
-        case RESUME_EVIDENCE_SLEPT:
-                c->resumed = true;
-                break;
-        case RESUME_EVIDENCE_SUSPEND_FAILED:
-                c->kernel_failed = true;
-                break;
-        default:
-                log_notice("logind says the host resumed, but the kernel shows no sleep since logind was asked "
-                           "(no time suspended, suspend_stats %s); the wake alarm stays set and the wait goes on.",
-                           c->at_resume.have_stats ? "unchanged" : "unavailable");
-                return;
-        }
-        c->outcome.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
-        c->outcome.slept_usec = sleep_evidence_suspended_usec(&c->committed, &c->at_resume);
-        (void) sd_event_exit(c->event, 0);
-}
-
-static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Context *c = userdata;
-        int start, r;
-
-        if (!bus_name_owner_sent(c->logind, m))
-                return 0;
-
-        r = sd_bus_message_read(m, "b", &start);  /* "b" reads into an int */
-        if (r < 0) {
-                log_warning_errno(r, "Failed to parse PrepareForSleep, ignoring: %s", STRERROR(r));
-                return 0;
-        }
-
-        if (start) {
-                if (!c->sleep_started) {
-                        c->sleep_started = true;
-                        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
-                        log_info("logind is putting the host to sleep.");
-                }
-        } else if (c->sleep_started)
-                prepare_for_sleep_ended(c);
-        else
-                log_debug("PrepareForSleep(false) without a start, ignoring.");
-        return 0;
-}
-
-static int step_subscribe(Context *c) {
-        int r;
-
-        /* before the sleep call, or the start could pass unseen; and who
-         * logind is, before anything it sends can matter */
-        r = bus_name_owner_new(c->bus, LOGIND_BUS_NAME, &c->logind);
-        if (r < 0)
-                return fail(c, "could not follow who owns %s: %s", LOGIND_BUS_NAME, STRERROR(r));
-        r = sd_bus_match_signal(c->bus, &c->prepare_for_sleep, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
-                                LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
-        if (r < 0)
-                return fail(c, "could not subscribe to logind's PrepareForSleep: %s", STRERROR(r));
         return 0;
 }
 
@@ -353,157 +264,11 @@ static int step_set_alarm(Context *c) {
         }
 }
 
-static int call_logind_sleep(Context *c, bool with_flags);
-
-static int reply_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        Context *c = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(m);
-
-        c->sleep_call = sd_bus_slot_unref(c->sleep_call);
-
-        if (!e) {
-                log_info("logind accepted %s.", c->method);
-                return 0;
-        }
-
-        /* logind older than 248: the plain method, interactive=false */
-        if (c->with_flags && sd_bus_error_has_name(e, SD_BUS_ERROR_UNKNOWN_METHOD)) {
-                log_info("logind has no %s; falling back to the method without flags.", c->method);
-                if (call_logind_sleep(c, /* with_flags= */ false) < 0) {
-                        /* nothing was sent: logind was not asked */
-                        c->refused = true;
-                        c->refusal = strdup("could not call logind's method without flags");
-                        (void) sd_event_exit(c->event, 0);
-                }
-                return 0;
-        }
-
-        if (!logind_error_is_refusal(e->name)) {
-                log_warning("No answer from logind to %s (%s); it may have accepted, so the wake alarm "
-                            "stays set until the resume is seen.", c->method, e->message ? e->message : e->name);
-                return 0;
-        }
-
-        c->refused = true;
-        if (asprintf(&c->refusal, "logind refused %s: %s: %s", c->method, e->name,
-                     e->message ? e->message : "no message") < 0)
-                c->refusal = NULL;
-        (void) sd_event_exit(c->event, 0);
-        return 0;
-}
-
-/* Returns < 0 only when the call was not sent. */
-static int call_logind_sleep(Context *c, bool with_flags) {
-        const char *base = sleep_target_to_logind_method(c->args.target);
-        uint64_t flags = c->args.ignore_inhibitors ? 0 : LOGIND_ROOT_CHECK_INHIBITORS;
-        char *method;
-        int r;
-
-        if (asprintf(&method, "%s%s", base, with_flags ? "WithFlags" : "") < 0)
-                return -ENOMEM;
-        free(c->method);
-        c->method = method;
-        c->with_flags = with_flags;
-
-        if (with_flags)
-                r = sd_bus_call_method_async(c->bus, &c->sleep_call, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
-                                             LOGIND_MANAGER_IFACE, method, reply_sleep, c, "t", flags);
-        else
-                r = sd_bus_call_method_async(c->bus, &c->sleep_call, LOGIND_BUS_NAME, LOGIND_OBJECT_PATH,
-                                             LOGIND_MANAGER_IFACE, method, reply_sleep, c, "b",
-                                             /* interactive= */ 0);
-        if (r < 0)
-                return log_error_errno(r, "Failed to call logind's %s: %s", method, STRERROR(r));
-        return 0;
-}
-
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
         log_notice("Received %s (from pid %" PRIu32 ") after logind was asked to sleep; ignoring it: "
                    "the wake alarm stays set until the resume is seen.",
                    signal_name((int) si->ssi_signo), si->ssi_pid);
         return 0;
-}
-
-static int on_resume_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Context *c = userdata;
-
-        (void) sd_event_exit(c->event, -ETIMEDOUT);
-        return 0;
-}
-
-static int step_sleep(Context *c) {
-        uint64_t now;
-        int r;
-
-        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
-        record(c, OUTCOME_SUSPENDING);
-        journal_event_started(&c->request, c->outcome.alarm);
-
-        r = pending_stop_signal();
-        if (r > 0)
-                return cancel(c, r);
-
-        /* Any interval containing the sleep measures it: BOOTTIME - MONOTONIC
-         * grows only while suspended. Taking "before" here, not at
-         * PrepareForSleep(true), survives a late dispatch of that signal. */
-        sleep_evidence_read(rtc_sysfs_root(), &c->committed);
-
-        r = call_logind_sleep(c, /* with_flags= */ true);
-        if (r < 0) {
-                clear_alarm(c);
-                return fail(c, "could not ask logind to sleep: %s", STRERROR(r));
-        }
-        /* Committed: from here on see the top of the file. */
-
-        /* MONOTONIC stops while suspended: the bound counts time awake, so it
-         * cannot run out in the middle of a sleep (not even in the wake-up
-         * between suspend and hibernate). */
-        r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
-        if (r >= 0)
-                r = sd_event_add_time(c->event, NULL, CLOCK_MONOTONIC, now + resume_wait_usec(c->args.seconds),
-                                      USEC_PER_SEC, on_resume_timeout, c);
-        if (r < 0)
-                log_warning_errno(r, "Failed to arm the resume timeout, waiting without it: %s", STRERROR(r));
-
-        return 0;
-}
-
-static int step_wait_for_resume(Context *c) {
-        uint64_t now;
-        int r;
-
-        r = sd_event_loop(c->event);
-
-        if (c->kernel_failed) {
-                clear_alarm(c);
-                return fail(c, "the kernel failed to suspend (suspend_stats/fail went from %" PRIi64 " to %" PRIi64
-                            "); see the kernel log", c->committed.fail, c->at_resume.fail);
-        }
-        if (!c->resumed) {
-                if (c->refused) {
-                        clear_alarm(c);
-                        return fail(c, "%s", c->refusal ? c->refusal : "logind refused to sleep");
-                }
-                if (r == -ETIMEDOUT) {
-                        clear_alarm(c);
-                        return fail(c, "no resume seen within %" PRIu64 " s (of time awake) after logind "
-                                    "was asked to sleep", resume_wait_usec(c->args.seconds) / USEC_PER_SEC);
-                }
-                /* We do not know where the host stands: an alarm left set is
-                 * harmless, a sleep without one is not. */
-                return fail(c, "the event loop failed (%s); the wake alarm of RTC %s is left set",
-                            STRERROR(r), c->args.rtc_device);
-        }
-
-        r = rtc_read_since_epoch(rtc_sysfs_root(), c->args.rtc_device, &now);
-        if (r < 0)
-                log_warning_errno(r, "Failed to read the clock of RTC %s, so whether the alarm woke the host "
-                                  "is unknown: %s", c->args.rtc_device, STRERROR(r));
-        else
-                c->outcome.woken_by_alarm = alarm_reached_at_resume(c->args.target, now, c->outcome.alarm);
-
-        clear_alarm(c);
-        return finish(c, OUTCOME_RESUMED, c->alarm_set ? "resumed, but the wake alarm could not be cleared" : NULL);
 }
 
 static int setup_event_loop(Context *c) {

@@ -25,6 +25,7 @@ import sys
 import textwrap
 import time
 
+import journalevents
 import testbed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,11 +33,8 @@ DURATION = 15           # seconds asleep
 MINIMUM_DURATION = 10   # the bed's MinimumDuration= (default 60 s)
 LOGIND = {'CanSuspend': 'yes', 'CanHibernate': 'challenge', 'CanHybridSleep': 'no',
           'CanSuspendThenHibernate': 'na'}
-MESSAGE_IDS = {  # journal-event.h
-    '415f63ea417c490d98fdfae2c351b52f': 'scheduled',
-    'a06fb9b437c444e98a88ae1c0b6d3bb1': 'started',
-    '0487318ec72c4f6b8fc1d3d4a5952d0b': 'resumed',
-}
+# the steps of a request that the demo shows, by MESSAGE_ID
+MESSAGE_IDS = {journalevents.message_id(kind): kind for kind in ('scheduled', 'started', 'resumed')}
 
 
 class Unexpected(AssertionError):

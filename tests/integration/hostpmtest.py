@@ -1,24 +1,24 @@
 '''What the hostpm test scripts share: constants, starting the bed with
-hostpmd (start() returns a Watch of what must not be left behind), clients
-(the CLI and D-Bus callers, as root or another user), what the bed's
-services say, and the journal.
-
-Clients run as an unprivileged user (uid 65534) unless told otherwise, so
-the journal names a uid other than the test's and polkit is really asked.
-D-Bus clients are busclient.py processes; setpriv switches the user (no
-Python runs between fork and exec).
+hostpmd (start() returns a Watch of what must not be left behind), what the
+bed's services say, and the journal; and, from hostpmclients.py, the
+clients (the CLI and D-Bus callers, as root or another user).
 '''
 
-import json
 import os
 import re
-import select
 import stat
-import subprocess
-import time
 
+import journalevents
 import testbed
 from testbed import BedError, check, check_equal, wait_for
+
+# the clients, which the scripts import from here
+from hostpmclients import (  # noqa: F401
+                          as_user, call_as, call_spec, cli, Client, client, EXIT_BUSY, EXIT_CAPS_UNKNOWN,
+                          EXIT_FAILED, EXIT_NOT_AUTHORIZED, EXIT_NOTHING_PENDING, EXIT_OK, EXIT_REFUSED,
+                          EXIT_SLEEP_FAILED, EXIT_TOO_LATE, EXIT_USAGE, HOSTPM_BUS, HOSTPM_IFACE, HOSTPM_PATH, log,
+                          NOBODY, Result, root_call, run_as, run_cli, _schedule, schedule, schedule_as_nobody,
+                          _until, USEC)
 
 try:
     import dbus
@@ -26,11 +26,6 @@ except ImportError:  # the outer copy; only the bed needs dbus
     dbus = None
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUSCLIENT = os.path.join(HERE, 'busclient.py')
-
-HOSTPM_BUS = 'org.hostpm1'
-HOSTPM_PATH = '/org/hostpm1'
-HOSTPM_IFACE = 'org.hostpm1.Manager'
 SYSTEMD_BUS = 'org.freedesktop.systemd1'
 SYSTEMD_PATH = '/org/freedesktop/systemd1'
 SYSTEMD_IFACE = 'org.freedesktop.systemd1.Manager'
@@ -50,8 +45,6 @@ SLEEP_VERBS = {v + f for v in ('Suspend', 'Hibernate', 'HybridSleep', 'SuspendTh
                for f in ('', 'WithFlags')}
 UNIT_PATTERN = 'hostpm-suspend.*'
 
-NOBODY = 65534
-USEC = 1_000_000
 HOUR = 3600 * USEC
 # A delay for cases that fire the helper by hand: the timer never fires itself.
 NEVER = 3600 * USEC
@@ -69,22 +62,6 @@ IDLE_NEVER = 24 * HOUR  # hostpmd's idle timeout where a case is not about it
 TARGETS = 'mem, disk, hybrid, suspend-then-hibernate'
 RANGE = 'expected 1min to 23h'
 
-# hostpm-suspend's documented exit statuses
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CAPS_UNKNOWN, EXIT_NOT_AUTHORIZED = 0, 1, 2, 3, 4
-EXIT_BUSY, EXIT_REFUSED, EXIT_NOTHING_PENDING, EXIT_TOO_LATE, EXIT_SLEEP_FAILED = 5, 6, 7, 8, 9
-
-# The journal's MESSAGE_IDs are fixed forever: pinned here, and checked
-# against journal-event.h, where the code takes them from.
-PINNED_MESSAGE_IDS = {
-    'SCHEDULED': '415f63ea417c490d98fdfae2c351b52f',
-    'REFUSED': 'cbb6ef8269bd4efeb6ecd6e37c6a711c',
-    'DENIED': '2bdf18cc37454698b8974f3c4621589b',
-    'CANCELLED': 'fd9223c704584aa3b6d66083dd9a3ab0',
-    'STARTED': 'a06fb9b437c444e98a88ae1c0b6d3bb1',
-    'RESUMED': '0487318ec72c4f6b8fc1d3d4a5952d0b',
-    'FAILED': 'ef4cd7c73e284ee78656da2c114fdfd9',
-}
-
 
 #
 # Starting
@@ -95,12 +72,6 @@ def write(path, text, mode=0o644):
     with open(path, 'wb') as f:
         f.write(text.encode() if isinstance(text, str) else text)
     os.chmod(path, mode)
-
-
-def log(bed, text):
-    '''A line in the bed's clients.log (dumped when the case fails).'''
-    with open(os.path.join(bed.logs_dir, 'clients.log'), 'a', encoding='utf-8') as f:
-        f.write(f'{time.strftime("%H:%M:%S")} {text}\n')
 
 
 def install(bed, config=None, dropins=None, env=None):
@@ -153,158 +124,17 @@ def start_polkit(bed, allowed):
 
 
 #
-# Clients
+# What the bed's services say
 #
 
-def call_spec(method, signature='', args=(), **extra):
-    '''One call for Client: extra may name destination, path, interface,
-    and interactive (allow interactive authorization).'''
-    return dict(extra, method=method, signature=signature, args=list(args))
-
-
-def _schedule(target='mem', duration=600 * USEC, delay=0, flags=0):
-    return call_spec('ScheduleSuspend', 'sttt', [target, duration, delay, flags])
-
-
-def _until(wake, target='mem', delay=0, flags=0):
-    return call_spec('ScheduleSuspendUntil', 'sttt', [target, wake, delay, flags])
-
-
-def as_user(uid, argv):
-    '''argv run as uid (and gid uid, no supplementary groups).'''
-    if uid == 0:
-        return list(argv)
-    return ['setpriv', f'--reuid={uid}', f'--regid={uid}', '--clear-groups', '--', *argv]
-
-
-class Client:
-    '''A D-Bus client (busclient.py) running in the background as `uid`;
-    result() waits for its answers.'''
-
-    def __init__(self, bed, calls, uid=NOBODY, ping=False, connections=False, timeout=60):
-        self.bed = bed
-        spec = {'calls': calls, 'ping': ping, 'connections': connections, 'timeout': timeout}
-        argv = as_user(uid, [testbed.PYTHON, BUSCLIENT, json.dumps(spec)])
-        self.popen = subprocess.Popen(  # pylint: disable=consider-using-with
-            argv, env=bed.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.pid = self.popen.pid  # setpriv execs: the same process
-        log(bed, f'client {self.pid} (uid {uid}): {json.dumps(calls)}')
-
-    def wait_ready(self, timeout=testbed.STARTUP_TIMEOUT):
-        readable, _, _ = select.select([self.popen.stdout], [], [], timeout)
-        line = self.popen.stdout.readline() if readable else ''
-        if json.loads(line or '{}').get('ready') is not True:
-            raise BedError(f'client {self.pid} did not get ready: {line!r}')
-
-    def result(self, timeout=60):
-        try:
-            out, err = self.popen.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            self.popen.kill()
-            raise BedError(f'client {self.pid} still waiting for hostpmd after {timeout} s') from e
-        log(self.bed, f'client {self.pid} exited {self.popen.returncode}: {out.strip()} {err.strip()}')
-        lines = [line for line in out.splitlines() if line.startswith('{"pid"')]
-        if self.popen.returncode != 0 or not lines:
-            raise BedError(f'client {self.pid} failed (status {self.popen.returncode}): {err.strip()}')
-        return json.loads(lines[-1])
-
-
-def call_as(bed, calls, uid=NOBODY):
-    '''Calls in one go as `uid`; returns (pid, results).'''
-    r = Client(bed, calls, uid).result()
-    return r['pid'], r['results']
-
-
-def client(bed, method, signature, args, user=NOBODY, interactive=False):
-    '''One call as `user`: {"sender": its unique name, "reply": [...]} or
-    {"sender", "error", "message"}.'''
-    r = Client(bed, [call_spec(method, signature, args, interactive=interactive)], user).result()
-    return dict(r['results'][0], sender=r['senders'][0])
-
-
-def root_call(bed, method, signature='', args=(), interface=HOSTPM_IFACE, timeout=30):
-    '''A call from the test itself (uid 0: polkit is not asked).'''
-    return bed.bus.call_blocking(HOSTPM_BUS, HOSTPM_PATH, interface, method, signature, list(args),
-                                 timeout=timeout)
+def systemd(bed):
+    return dbus.Interface(bed.bus.get_object(SYSTEMD_BUS, SYSTEMD_PATH, introspect=False), SYSTEMD_IFACE)
 
 
 def activate(bed):
     '''Starts hostpmd (a Ping activates it); returns its pid.'''
     root_call(bed, 'Ping', interface='org.freedesktop.DBus.Peer')
     return hostpmd_state(bed)[1]
-
-
-def run_cli(bed, args, uid=NOBODY, timeout=60, env=None):
-    '''The CLI as `uid`; returns (pid, CompletedProcess).'''
-    argv = as_user(uid, [bed.cli, *args])
-    started = time.monotonic()
-    with subprocess.Popen(argv, env=dict(bed.env, **(env or {})), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True) as p:
-        try:
-            out, err = p.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired as e:
-            p.kill()
-            raise BedError(f'{argv} did not finish within {timeout} s') from e
-    log(bed, f'$ {" ".join(argv)}\n# pid {p.pid}, exit status {p.returncode} after '
-             f'{time.monotonic() - started:.3f} s\n# stdout:\n{out}# stderr:\n{err}')
-    return p.pid, subprocess.CompletedProcess(argv, p.returncode, out, err)
-
-
-def run_as(bed, argv, uid=NOBODY, timeout=60):
-    '''Any program as `uid`, logged; returns the CompletedProcess.'''
-    argv = as_user(uid, argv)
-    r = subprocess.run(argv, env=bed.env, capture_output=True, text=True, timeout=timeout, check=False)
-    log(bed, f'$ {" ".join(argv)}\n# exit status {r.returncode}\n# stdout:\n{r.stdout}# stderr:\n{r.stderr}')
-    return r
-
-
-class Result:  # what cli() ran: returncode, stdout, stderr, pid
-    def __init__(self, run, pid):
-        self.returncode = run.returncode
-        self.stdout = run.stdout
-        self.stderr = run.stderr
-        self.pid = pid
-
-    def json(self):
-        return json.loads(self.stdout)
-
-
-def cli(bed, *args, user=None, interactive=False, status=EXIT_OK, env=None):
-    '''hostpm-suspend ARGS (as root, or as `user`), checking its exit
-    status. Without `interactive` it never asks for a password, so it does
-    not set the allow-interactive-authorization flag. The result knows the
-    CLI's pid, which hostpmd logs as the requester's.'''
-    pid, r = run_cli(bed, ([] if interactive else ['--no-ask-password']) + list(args),
-                     uid=0 if user is None else user, env=env)
-    check_equal(r.returncode, status, f'exit status of hostpm-suspend {" ".join(args)} '
-                f'(stdout {r.stdout!r}, stderr {r.stderr!r})')
-    return Result(r, pid)
-
-
-def schedule(bed, *args, **kwargs):
-    '''hostpm-suspend --json ARGS that succeeds: the plan it printed, with
-    the CLI's pid.'''
-    r = cli(bed, '--json', *args, **kwargs)
-    plan = r.json()
-    check(re.fullmatch('[0-9a-f]{32}', plan['id']), f'a request id: {plan}')
-    plan['pid'] = r.pid
-    return plan
-
-
-def schedule_as_nobody(bed, duration=600 * USEC, delay=0):
-    '''ScheduleSuspend from an unprivileged client polkit allows; returns
-    (client pid, request id).'''
-    pid, (result,) = call_as(bed, [_schedule(duration=duration, delay=delay)])
-    check('reply' in result, f'scheduling failed: {result}')
-    return pid, result['reply'][0]
-
-
-#
-# What the bed's services say
-#
-
-def systemd(bed):
-    return dbus.Interface(bed.bus.get_object(SYSTEMD_BUS, SYSTEMD_PATH, introspect=False), SYSTEMD_IFACE)
 
 
 def hostpm_units(bed):
@@ -508,24 +338,10 @@ class Signals:
 # The journal
 #
 
-_MESSAGE_IDS = None
-
-
-def message_id(bed, kind):
-    '''MESSAGE_ID of an event kind (SCHEDULED, REFUSED, ...), as the code
-    has it (journal-event.h), which must be the one pinned here.'''
-    global _MESSAGE_IDS  # pylint: disable=global-statement
-    kind = kind.upper()
-    if _MESSAGE_IDS is None:
-        with open(bed.path('src', 'shared', 'journal-event.h'), encoding='utf-8') as f:
-            _MESSAGE_IDS = dict(re.findall(r'#define HOSTPM_MESSAGE_(\w+)\s+"(\w+)"', f.read()))
-    check_equal(_MESSAGE_IDS.get(kind), PINNED_MESSAGE_IDS.get(kind), f'MESSAGE_ID of {kind} events (fixed forever)')
-    return _MESSAGE_IDS[kind]
-
-
 def journal(bed, kind, request_id=None):
-    '''The journal's entries of this kind (of this request).'''
-    match = {'MESSAGE_ID': message_id(bed, kind)}
+    '''The journal's entries of this kind (SCHEDULED, REFUSED, ...; of this
+    request). The MESSAGE_IDs are the code's own (journalevents.py).'''
+    match = {'MESSAGE_ID': journalevents.message_id(kind)}
     if request_id is not None:
         match['HOSTPM_REQUEST_ID'] = request_id
     return bed.journal.find(**match)
@@ -544,13 +360,13 @@ def journal_entries(bed, kind, request_id=None, count=1):
 def decision(bed, kind, uid, pid, timeout=testbed.STARTUP_TIMEOUT, **fields):
     '''Waits for the one journal entry of `kind` naming requester uid and
     pid (and these fields); returns it.'''
-    match = dict(MESSAGE_ID=message_id(bed, kind), HOSTPM_REQUESTER_UID=str(uid),
+    match = dict(MESSAGE_ID=journalevents.message_id(kind), HOSTPM_REQUESTER_UID=str(uid),
                  HOSTPM_REQUESTER_PID=str(pid), **fields)
     try:
         entries = wait_for(lambda: bed.journal.find(**match), f'a {kind} journal entry', timeout)
     except BedError as e:
         ours = [{k: v for k, v in x.items() if k.startswith(('HOSTPM_', 'MESSAGE'))}
-                for x in bed.journal.find() if x.get('MESSAGE_ID') in _MESSAGE_IDS.values()]
+                for x in bed.journal.find() if x.get('MESSAGE_ID') in journalevents.message_ids()]
         raise AssertionError(f'no {kind} journal entry with {match}; hostpm entries: {ours}') from e
     check_equal(len(entries), 1, f'{kind} entries for uid {uid} pid {pid}')
     entry = entries[0]

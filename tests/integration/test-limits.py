@@ -45,7 +45,6 @@ HOUR = 3600 * USEC
 PER_UID_MAX, ALL_MAX = 4, 64
 LOG_BURST, LOG_INTERVAL = 10, 6
 
-REFUSED = 'cbb6ef8269bd4efeb6ecd6e37c6a711c'  # journal-event.h
 FAST_CONFIG = '[Suspend]\nDelay=1s\nMinimumDuration=2s\n'
 
 
@@ -98,6 +97,7 @@ if __name__ == '__main__' and len(sys.argv) == 2 and sys.argv[1] == '--client':
 
 
 # pylint: disable=wrong-import-position
+import journalevents
 import testbed
 from testbed import BedError, check, check_equal, wait_for
 
@@ -236,7 +236,7 @@ def sleep_calls(bed):
 
 
 def refusals(bed, uid):
-    return bed.journal.find(MESSAGE_ID=REFUSED, HOSTPM_REQUESTER_UID=str(uid))
+    return bed.journal.find(MESSAGE_ID=journalevents.message_id('REFUSED'), HOSTPM_REQUESTER_UID=str(uid))
 
 
 def logged(bed, text):
