@@ -5,12 +5,6 @@
 #include "idle-exit.h"
 #include "log.h"
 
-typedef enum IdleExitState {
-        IDLE_EXIT_RUNNING,
-        IDLE_EXIT_RELEASING,   /* ReleaseName() sent, no answer yet: calls may still arrive */
-        IDLE_EXIT_RELEASED,    /* the name is gone: finishing what was routed to us before */
-} IdleExitState;
-
 struct IdleExit {
         sd_event *event;
         sd_bus *bus;
@@ -38,8 +32,8 @@ IdleExit *idle_exit_free(IdleExit *i) {
         return NULL;
 }
 
-bool idle_exit_releasing(const IdleExit *i) {
-        return i && i->state != IDLE_EXIT_RUNNING;
+IdleExitState idle_exit_state(const IdleExit *i) {
+        return i->state;
 }
 
 void idle_exit_touch(IdleExit *i) {

@@ -15,6 +15,12 @@
 
 typedef struct IdleExit IdleExit;
 
+typedef enum IdleExitState {
+        IDLE_EXIT_RUNNING,
+        IDLE_EXIT_RELEASING,   /* ReleaseName() sent, no answer yet: calls may still arrive */
+        IDLE_EXIT_RELEASED,    /* the name is gone: finishing what was routed to us before */
+} IdleExitState;
+
 typedef bool (*idle_check_t)(void *userdata);
 
 /* busy: calls in flight, always finished before the exit. stay (may be
@@ -27,7 +33,6 @@ IdleExit *idle_exit_free(IdleExit *i);
 /* Activity: the timer starts again. Nothing once the name is being given up. */
 void idle_exit_touch(IdleExit *i);
 
-/* The name is being given up (or is gone). */
-bool idle_exit_releasing(const IdleExit *i);
+IdleExitState idle_exit_state(const IdleExit *i);
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(IdleExit *, idle_exit_free)
