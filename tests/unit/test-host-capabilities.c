@@ -8,12 +8,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "bus-names.h"
 #include "host-capabilities.h"
+#include "sysfs-fixture.h"
 #include "timespan.h"
 
 typedef struct FakeLogind {
@@ -68,19 +67,6 @@ static const sd_bus_vtable fake_logind_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-static void write_file(const char *root, const char *rel, const char *content) {
-        _cleanup_free_ char *path = NULL, *cmd = NULL;
-        FILE *f;
-
-        assert_true(asprintf(&cmd, "mkdir -p \"$(dirname '%s/%s')\"", root, rel) > 0);
-        assert_int_equal(system(cmd), 0);
-        assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
-        f = fopen(path, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
-}
-
 static int setup(void **state) {
         Fixture *x = calloc(1, sizeof *x);
         int fds[2];
@@ -89,9 +75,9 @@ static int setup(void **state) {
         assert_non_null(x);
         strcpy(x->root, "/tmp/hostpm-test-host-capabilities-XXXXXX");
         assert_non_null(mkdtemp(x->root));
-        write_file(x->root, "class/rtc/rtc0/name", "rtc_cmos\n");
-        write_file(x->root, "class/rtc/rtc0/wakealarm", "\n");
-        write_file(x->root, "class/rtc/rtc0/device/power/wakeup", "enabled\n");
+        sysfs_fixture_write(x->root, "class/rtc/rtc0/name", "rtc_cmos\n");
+        sysfs_fixture_write(x->root, "class/rtc/rtc0/wakealarm", "\n");
+        sysfs_fixture_write(x->root, "class/rtc/rtc0/device/power/wakeup", "enabled\n");
 
         assert_int_equal(sd_event_new(&x->event), 0);
         assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, fds), 0);
@@ -116,10 +102,6 @@ static int setup(void **state) {
         return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
 static int teardown(void **state) {
         Fixture *x = *state;
 
@@ -128,7 +110,7 @@ static int teardown(void **state) {
         sd_bus_flush_close_unref(x->logind_end);
         sd_event_unref(x->event);
         config_done(&x->config);
-        nftw(x->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        sysfs_fixture_remove(x->root);
         free(x);
         return 0;
 }
