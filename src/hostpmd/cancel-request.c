@@ -10,9 +10,7 @@
 
 #include "bus-names.h"
 #include "log.h"
-#include "manager.h"
 #include "suspend-request-internal.h"
-#include "suspend-request.h"
 #include "timespan.h"
 
 static bool request_id_valid(const char *id) {
@@ -21,15 +19,15 @@ static bool request_id_valid(const char *id) {
 
 void cancel_act(SuspendRequest *r) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Manager *m = r->manager;
+        Requests *q = r->requests;
         const Pending *p = NULL;
         EventRequest ev;
         int k;
 
         /* Ask again: the timer may have fired, or the request ended and
          * another came, while polkit thought. */
-        manager_forget_pending(m);
-        k = manager_get_pending(m, &p, &error);
+        pending_cache_forget(q->pending);
+        k = pending_cache_get(q->pending, &p, &error);
         if (k < 0) {
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to read the pending suspend from systemd: %s",
                               error.message ? error.message : STRERROR(k));
@@ -55,8 +53,8 @@ void cancel_act(SuspendRequest *r) {
                 return;
         }
 
-        k = schedule_stop_timer(m->bus, &error);
-        manager_forget_pending(m);
+        k = schedule_stop_timer(q->bus, &error);
+        pending_cache_forget(q->pending);
         if (k < 0) {
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to stop %s: %s", SCHEDULE_TIMER_UNIT,
                               error.message ? error.message : STRERROR(k));
@@ -64,7 +62,7 @@ void cancel_act(SuspendRequest *r) {
         }
         /* The timer may have elapsed between our look and the stop; the
          * helper then owns the suspend and is never stopped by us. */
-        if (manager_get_pending(m, &p, NULL) > 0 && p->state == PENDING_SUSPENDING) {
+        if (pending_cache_get(q->pending, &p, NULL) > 0 && p->state == PENDING_SUSPENDING) {
                 request_failf(r, HOSTPM_ERROR_TOO_LATE,
                               "Too late to cancel request %s: the timer fired while cancelling; the RTC alarm "
                               "will wake the host.", r->id);
@@ -74,7 +72,7 @@ void cancel_act(SuspendRequest *r) {
         ev = event_request(r);
         journal_event(JOURNAL_EVENT_CANCELLED, &ev, &(const EventDetails) { .error = "cancelled by request" });
         (void) sd_bus_reply_method_return(r->message, "s", r->id);
-        (void) manager_emit_cancelled(m, r->id);
+        q->ops->cancelled(q->owner, r->id);
         request_free(r);
 }
 
@@ -127,34 +125,30 @@ static void cancel_pending_checked(int k, const Pending *p, const sd_bus_error *
         request_authorize(r);
 }
 
-static int cancel_common(sd_bus_message *message, Manager *m, const char *want_id, sd_bus_error *error) {
+static int cancel_common(sd_bus_message *message, Requests *q, const char *want_id, sd_bus_error *error) {
         SuspendRequest *r;
         int k;
 
-        k = request_new(m, message, REQUEST_CANCEL, &r, error);
+        k = request_new(q, message, REQUEST_CANCEL, &r, error);
         if (k < 0)
                 return k;
         snprintf(r->want_id, sizeof r->want_id, "%s", want_id);
 
-        k = pending_check_async(m->bus, cancel_pending_checked, r, &r->pending_check);
+        k = pending_check_async(q->bus, cancel_pending_checked, r, &r->pending_check);
         if (k < 0)
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask systemd what is pending: %s", STRERROR(k));
         return 1;
 }
 
 int method_cancel_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-
-        manager_touch(m);
-        return cancel_common(message, m, "", error);
+        return cancel_common(message, userdata, "", error);
 }
 
 int method_cancel_suspend_by_id(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Requests *q = userdata;
         const char *id;
         int k;
 
-        manager_touch(m);
         k = sd_bus_message_read(message, "s", &id);
         if (k < 0)
                 return k;
@@ -164,14 +158,14 @@ int method_cancel_suspend_by_id(sd_bus_message *message, void *userdata, sd_bus_
                 sd_bus_error_setf(error, HOSTPM_ERROR_NO_SUCH_REQUEST,
                                   "The id is longer than %i bytes; expected the 32 hexadecimal digits of a "
                                   "request (PendingId).", REQUEST_ID_ARGUMENT_MAX);
-                return refuse_early(m, message, error, NULL, 0);
+                return refuse_early(q, message, error, NULL, 0);
         }
         if (!request_id_valid(id)) {
                 sd_bus_error_setf(error, HOSTPM_ERROR_NO_SUCH_REQUEST,
                                   "'%s' is not a request id; expected the 32 hexadecimal digits of a request "
                                   "(PendingId).", id);
-                return refuse_early(m, message, error, NULL, 0);
+                return refuse_early(q, message, error, NULL, 0);
         }
 
-        return cancel_common(message, m, id, error);
+        return cancel_common(message, q, id, error);
 }

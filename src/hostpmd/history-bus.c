@@ -3,7 +3,6 @@
 #include "history-bus.h"
 #include "history.h"
 #include "log.h"
-#include "manager.h"
 #include "outcome.h"
 
 /* Anyone may call GetHistory as often as they like: a broken file is
@@ -59,12 +58,9 @@ static int append_counts(sd_bus_message *reply, const History *h) {
 int method_get_history(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(history_done) History h = {0};
-        Manager *m = userdata;
         size_t unreadable;
         uint64_t since;
         int r;
-
-        manager_touch(m);
 
         r = sd_bus_message_read(message, "t", &since);
         if (r < 0)

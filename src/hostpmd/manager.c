@@ -6,12 +6,11 @@
 #include "bus-errors.h"
 #include "bus-name-owner.h"
 #include "bus-names.h"
+#include "capabilities-xml.h"
 #include "history-bus.h"
-#include "host-capabilities.h"
 #include "log.h"
 #include "manager.h"
 #include "outcome.h"
-#include "suspend-request.h"
 #include "test-seam.h"
 
 /* How long hostpmd stays with nothing to do before it exits; D-Bus
@@ -36,7 +35,6 @@ int manager_new(Manager **ret) {
         if (!m)
                 return log_oom();
         config_init_defaults(&m->config);
-        m->idle_timeout_usec = idle_timeout_usec();
 
         /* A bad configuration stops hostpmd: guessing what an admin meant
          * about sleep limits is how hosts get lost. */
@@ -59,38 +57,18 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        suspend_requests_free_all(m);
-        host_capabilities_cancel_all(m);
-        pending_done(&m->pending);
+        if (m->requests.ops)
+                requests_done(&m->requests);
+        host_capabilities_free(m->capabilities);
+        pending_cache_done(&m->pending);
+        idle_exit_free(m->idle);
         free(m->followed_id);
         bus_name_owner_free(m->systemd);
-        sd_event_source_unref(m->idle_timer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         config_done(&m->config);
         free(m);
         return NULL;
-}
-
-void manager_forget_pending(Manager *m) {
-        m->pending_cached_at = 0;
-        pending_done(&m->pending);
-}
-
-int manager_get_pending(Manager *m, const Pending **ret, sd_bus_error *error) {
-        uint64_t now = 0;
-        int r;
-
-        (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
-        if (m->pending_cached_at == 0 || m->pending_cached_at != now) {
-                manager_forget_pending(m);
-                r = schedule_read_pending(m->bus, &m->pending, error);
-                if (r < 0)
-                        return r;
-                m->pending_cached_at = now;
-        }
-        *ret = &m->pending;
-        return m->pending.state != PENDING_NONE;
 }
 
 static int property_get_pending(
@@ -101,7 +79,7 @@ static int property_get_pending(
         const Pending *p = NULL;
         int r;
 
-        r = manager_get_pending(m, &p, error);
+        r = pending_cache_get(&m->pending, &p, error);
         if (r < 0)
                 return r;
         if (streq(property, "PendingId"))
@@ -183,6 +161,37 @@ static int property_get_allowed_targets(
         return sd_bus_message_close_container(reply);
 }
 
+static void reply_capabilities(const Capabilities *c, void *userdata) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *message = userdata;
+        _cleanup_free_ char *xml = NULL;
+        int r;
+
+        r = capabilities_to_xml(c, &xml);
+        if (r < 0)
+                r = sd_bus_reply_method_errnof(message, r, "Failed to format the capabilities: %s", STRERROR(r));
+        else
+                r = sd_bus_reply_method_return(message, "s", xml);
+        if (r < 0)
+                log_debug("Failed to reply to GetCapabilities(): %s", STRERROR(r));
+}
+
+static void message_unref(void *message) {
+        sd_bus_message_unref(message);
+}
+
+static int method_get_capabilities(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        int r;
+
+        r = host_capabilities_wait(m->capabilities, reply_capabilities, sd_bus_message_ref(message), message_unref,
+                                   NULL);
+        if (r < 0) {
+                sd_bus_message_unref(message);
+                return r;
+        }
+        return 1;
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
@@ -220,25 +229,29 @@ static const sd_bus_vtable manager_vtable[] = {
                                               "u", unreadable),
                                 method_get_history,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ScheduleSuspend",
+        SD_BUS_METHOD_WITH_ARGS_OFFSET("ScheduleSuspend",
                                 SD_BUS_ARGS("s", target, "t", duration_usec, "t", delay_usec, "t", flags),
                                 SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
                                 method_schedule_suspend,
+                                offsetof(Manager, requests),
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ScheduleSuspendUntil",
+        SD_BUS_METHOD_WITH_ARGS_OFFSET("ScheduleSuspendUntil",
                                 SD_BUS_ARGS("s", target, "t", wake_usec, "t", delay_usec, "t", flags),
                                 SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
                                 method_schedule_suspend_until,
+                                offsetof(Manager, requests),
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CancelSuspend",
+        SD_BUS_METHOD_WITH_ARGS_OFFSET("CancelSuspend",
                                 SD_BUS_NO_ARGS,
                                 SD_BUS_RESULT("s", id),
                                 method_cancel_suspend,
+                                offsetof(Manager, requests),
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("CancelSuspendById",
+        SD_BUS_METHOD_WITH_ARGS_OFFSET("CancelSuspendById",
                                 SD_BUS_ARGS("s", id),
                                 SD_BUS_RESULT("s", id),
                                 method_cancel_suspend_by_id,
+                                offsetof(Manager, requests),
                                 SD_BUS_VTABLE_UNPRIVILEGED),
 
         SD_BUS_SIGNAL_WITH_ARGS("SuspendScheduled",
@@ -255,7 +268,7 @@ static const sd_bus_vtable manager_vtable[] = {
 };
 
 static void emit_invalidation(Manager *m) {
-        manager_forget_pending(m);
+        pending_cache_forget(&m->pending);
         (void) sd_bus_emit_properties_changed(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
                                               "PendingId", "PendingState", "PendingTarget", "PendingSuspendUSec",
                                               "PendingWakeUSec", "PendingDurationUSec", "PendingRequesterUID",
@@ -264,18 +277,7 @@ static void emit_invalidation(Manager *m) {
                                               "LastResumeUSec", NULL);
 }
 
-int manager_emit_scheduled(Manager *m, const char *id, SleepTarget target, uint64_t suspend_usec, uint64_t wake_usec) {
-        emit_invalidation(m);
-        return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendScheduled",
-                                  "sstt", id, sleep_target_to_string(target), suspend_usec, wake_usec);
-}
-
-int manager_emit_cancelled(Manager *m, const char *id) {
-        emit_invalidation(m);
-        return sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendCancelled", "s", id);
-}
-
-void manager_follow(Manager *m, const char *id) {
+static void manager_follow(Manager *m, const char *id) {
         char *copy = id && id[0] ? strdup(id) : NULL;
 
         free(m->followed_id);
@@ -286,10 +288,33 @@ void manager_follow(Manager *m, const char *id) {
 static void follow_pending(Manager *m) {
         const Pending *p = NULL;
 
-        manager_forget_pending(m);
-        if (manager_get_pending(m, &p, NULL) > 0 && p->id)
+        pending_cache_forget(&m->pending);
+        if (pending_cache_get(&m->pending, &p, NULL) > 0 && p->id)
                 manager_follow(m, p->id);
 }
+
+/* What the requests report back. */
+static void request_scheduled(void *owner, const char *id, SleepTarget target, uint64_t suspend_usec,
+                              uint64_t wake_usec) {
+        Manager *m = owner;
+
+        emit_invalidation(m);
+        (void) sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendScheduled", "sstt", id,
+                                  sleep_target_to_string(target), suspend_usec, wake_usec);
+        manager_follow(m, id);
+}
+
+static void request_cancelled(void *owner, const char *id) {
+        Manager *m = owner;
+
+        emit_invalidation(m);
+        (void) sd_bus_emit_signal(m->bus, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, "SuspendCancelled", "s", id);
+}
+
+static const RequestOps request_ops = {
+        .scheduled = request_scheduled,
+        .cancelled = request_cancelled,
+};
 
 /* The helper's service finished: what it recorded is the outcome. */
 static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *ret_error) {
@@ -307,13 +332,13 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0 || !streq(unit, SCHEDULE_SERVICE_UNIT))
                 return 0;
 
-        manager_touch(m);
+        idle_exit_touch(m->idle);
         emit_invalidation(m);
 
         /* A cancelled start job (the unit being stopped) ends before the
          * helper does: it is over when the helper has exited, and a later
          * JobRemoved (of the stop job) says so. */
-        if (manager_get_pending(m, &p, NULL) > 0 && p->state == PENDING_SUSPENDING)
+        if (pending_cache_get(&m->pending, &p, NULL) > 0 && p->state == PENDING_SUSPENDING)
                 return 0;
 
         r = outcome_read(outcome_state_dir(), &o);
@@ -351,55 +376,36 @@ static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *
         if (!bus_name_owner_sent(m->systemd, message))
                 return 0;
         if (sd_bus_message_read(message, "uos", &id, &path, &unit) >= 0 && streq(unit, SCHEDULE_SERVICE_UNIT)) {
-                manager_touch(m);
+                idle_exit_touch(m->idle);
                 emit_invalidation(m);
                 follow_pending(m);
         }
         return 0;
 }
 
-static bool manager_is_idle(Manager *m) {
+/* Calls in flight: always answered before hostpmd exits. */
+static bool manager_busy(void *userdata) {
+        Manager *m = userdata;
+
+        return requests_busy(&m->requests) || host_capabilities_busy(m->capabilities);
+}
+
+/* Stay while a suspend is pending, to tell followers how it ended. */
+static bool manager_has_pending(void *userdata) {
+        Manager *m = userdata;
         const Pending *p = NULL;
 
-        if (m->requests || host_capabilities_busy(m))
-                return false;
-        /* Stay while a suspend is pending, to tell followers how it ended. */
-        manager_forget_pending(m);
-        return manager_get_pending(m, &p, NULL) == 0;
+        pending_cache_forget(&m->pending);
+        return pending_cache_get(&m->pending, &p, NULL) != 0;
 }
 
-static int idle_timer_fired(sd_event_source *s, uint64_t usec, void *userdata) {
+/* A call of hostpm's interface is activity (reading properties is not). */
+static int filter_activity(sd_bus_message *message, void *userdata, sd_bus_error *ret_error) {
         Manager *m = userdata;
-        int r;
 
-        if (!m->releasing_name) {
-                if (!manager_is_idle(m)) {
-                        manager_touch(m);
-                        return 0;
-                }
-                /* Give the name up first: calls already queued for us are
-                 * still served, new ones start a fresh hostpmd. */
-                log_debug("Idle for %llu s, exiting.", (unsigned long long) (m->idle_timeout_usec / USEC_PER_SEC));
-                (void) sd_notify(false, "STOPPING=1");
-                r = sd_bus_release_name(m->bus, HOSTPM_BUS_NAME);
-                if (r < 0)
-                        log_warning("Failed to release %s: %s", HOSTPM_BUS_NAME, STRERROR(r));
-                m->releasing_name = true;
-        }
-
-        /* Anything that arrived meanwhile finishes before we go. */
-        if (m->requests || host_capabilities_busy(m) || sd_bus_process(m->bus, NULL) > 0)
-                return sd_event_source_set_time_relative(s, 100 * USEC_PER_MSEC) < 0
-                               ? sd_event_exit(m->event, 0)
-                               : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
-        return sd_event_exit(m->event, 0);
-}
-
-void manager_touch(Manager *m) {
-        if (!m->idle_timer || m->releasing_name)
-                return;
-        (void) sd_event_source_set_time_relative(m->idle_timer, m->idle_timeout_usec);
-        (void) sd_event_source_set_enabled(m->idle_timer, SD_EVENT_ONESHOT);
+        if (sd_bus_message_is_method_call(message, HOSTPM_MANAGER_IFACE, NULL))
+                idle_exit_touch(m->idle);
+        return 0;
 }
 
 int manager_connect_bus(Manager *m) {
@@ -412,6 +418,19 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_default_system(&m->bus);
         if (r < 0)
                 return log_error_errno(r, "Failed to connect to the system bus: %s", STRERROR(r));
+
+        pending_cache_init(&m->pending, m->bus, m->event);
+        r = host_capabilities_new(m->bus, m->event, &m->config, rtc_sysfs_root(), &m->capabilities);
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the capabilities: %s", STRERROR(r));
+        m->requests = (Requests) {
+                .bus = m->bus,
+                .config = &m->config,
+                .capabilities = m->capabilities,
+                .pending = &m->pending,
+                .ops = &request_ops,
+                .owner = m,
+        };
 
         r = sd_bus_add_object_vtable(m->bus, NULL, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE, manager_vtable, m);
         if (r < 0)
@@ -435,6 +454,9 @@ int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to subscribe to systemd: %s", STRERROR(r));
 
+        r = sd_bus_add_filter(m->bus, NULL, filter_activity, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch for calls: %s", STRERROR(r));
         r = sd_bus_request_name(m->bus, HOSTPM_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "Failed to acquire %s: %s", HOSTPM_BUS_NAME, STRERROR(r));
@@ -446,8 +468,8 @@ int manager_connect_bus(Manager *m) {
         /* an earlier hostpmd may have scheduled what is pending */
         follow_pending(m);
 
-        r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_timeout_usec,
-                                       USEC_PER_SEC, idle_timer_fired, m);
+        r = idle_exit_new(m->event, m->bus, HOSTPM_BUS_NAME, idle_timeout_usec(), manager_busy, manager_has_pending,
+                          m, &m->idle);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the idle timer: %s", STRERROR(r));
         return 0;

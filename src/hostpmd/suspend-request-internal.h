@@ -8,14 +8,11 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-id128.h>
 
-#include "host-capabilities.h"
 #include "journal-event.h"
 #include "pending-check.h"
 #include "polkit.h"
 #include "suspend-plan.h"
-
-typedef struct Manager Manager;
-typedef struct SuspendRequest SuspendRequest;
+#include "suspend-request.h"
 
 /* What a caller who is not authorized may have in flight: past either
  * cap, a call is answered at once with TooManyRequests. Root is not
@@ -33,7 +30,7 @@ typedef enum RequestKind {
 } RequestKind;
 
 struct SuspendRequest {
-        Manager *manager;
+        Requests *requests;
         sd_bus_message *message;
         RequestKind kind;
         SuspendPlan plan;
@@ -53,8 +50,8 @@ struct SuspendRequest {
 };
 
 /* Admits a call: TooManyRequests (in *error, journaled, < 0) past a cap,
- * else a new request owned by the manager's list. */
-int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRequest **ret, sd_bus_error *error);
+ * else a new request in q's list. */
+int request_new(Requests *q, sd_bus_message *message, RequestKind kind, SuspendRequest **ret, sd_bus_error *error);
 SuspendRequest *request_free(SuspendRequest *r);
 
 /* Answers with an error, journals the refusal (denied: by polkit) within
@@ -69,7 +66,7 @@ EventRequest event_request(const SuspendRequest *r);
 
 /* A refusal before a request exists (bad arguments, a cap): journaled
  * within the caller's budget; returns the error's negative errno. */
-int refuse_early(Manager *m, sd_bus_message *message, const sd_bus_error *error, const char *target,
+int refuse_early(Requests *q, sd_bus_message *message, const sd_bus_error *error, const char *target,
                  uint64_t asked_usec);
 
 /* Defined in cancel-request.c, called once polkit has said yes. */

@@ -16,36 +16,37 @@
 
 #include "bus-names.h"
 #include "log.h"
-#include "manager.h"
 #include "suspend-request-internal.h"
-#include "suspend-request.h"
 #include "timespan.h"
 
 SuspendRequest *request_free(SuspendRequest *r) {
-        Manager *m;
+        Requests *q;
 
         if (!r)
                 return NULL;
-        m = r->manager;
+        q = r->requests;
         if (r->prev)
                 r->prev->next = r->next;
         else
-                m->requests = r->next;
+                q->list = r->next;
         if (r->next)
                 r->next->prev = r->prev;
         if (r->capabilities_waiter)
-                host_capabilities_withdraw(m, r->capabilities_waiter);
+                host_capabilities_withdraw(q->capabilities, r->capabilities_waiter);
         pending_check_free(r->pending_check);
         polkit_check_free(r->polkit);
         sd_bus_message_unref(r->message);
         free(r);
-        manager_touch(m);
         return NULL;
 }
 
-void suspend_requests_free_all(Manager *m) {
-        while (m->requests)
-                request_free(m->requests);
+void requests_done(Requests *q) {
+        while (q->list)
+                request_free(q->list);
+}
+
+bool requests_busy(const Requests *q) {
+        return q->list;
 }
 
 EventRequest event_request(const SuspendRequest *r) {
@@ -61,11 +62,11 @@ EventRequest event_request(const SuspendRequest *r) {
 /* Journals a refusal or denial; for a caller who is not authorized only
  * within its UID's budget, saying once when entries start being dropped
  * and how many were when they pass again. */
-static void journal_refusal(Manager *m, const EventRequest *ev, const char *why, bool denied, bool authorized) {
+static void journal_refusal(Requests *q, const EventRequest *ev, const char *why, bool denied, bool authorized) {
         uint64_t dropped = 0;
 
         if (!authorized && ev->requester_uid != 0)
-                switch (log_limit_check(&m->log_limit, ev->requester_uid, clock_now_usec(CLOCK_MONOTONIC),
+                switch (log_limit_check(&q->log_limit, ev->requester_uid, clock_now_usec(CLOCK_MONOTONIC),
                                         &dropped)) {
                 case LOG_LIMIT_DROP_FIRST:
                         log_notice("UID %u made more than %u refused calls in a short time: the journal "
@@ -90,7 +91,7 @@ static void journal_refusal(Manager *m, const EventRequest *ev, const char *why,
 void request_fail(SuspendRequest *r, const sd_bus_error *error, bool denied) {
         EventRequest ev = event_request(r);
 
-        journal_refusal(r->manager, &ev, error->message, denied, r->authorized);
+        journal_refusal(r->requests, &ev, error->message, denied, r->authorized);
         (void) sd_bus_reply_method_error(r->message, error);
         request_free(r);
 }
@@ -119,7 +120,7 @@ static void caller_creds(sd_bus_message *message, uid_t *ret_uid, pid_t *ret_pid
         }
 }
 
-int refuse_early(Manager *m, sd_bus_message *message, const sd_bus_error *error, const char *target,
+int refuse_early(Requests *q, sd_bus_message *message, const sd_bus_error *error, const char *target,
                  uint64_t asked_usec) {
         EventRequest ev = {
                 /* the caller's own string, if it is short enough to be a target at all */
@@ -128,11 +129,11 @@ int refuse_early(Manager *m, sd_bus_message *message, const sd_bus_error *error,
         };
 
         caller_creds(message, &ev.requester_uid, &ev.requester_pid);
-        journal_refusal(m, &ev, error->message, /* denied= */ false, /* authorized= */ ev.requester_uid == 0);
+        journal_refusal(q, &ev, error->message, /* denied= */ false, /* authorized= */ ev.requester_uid == 0);
         return -sd_bus_error_get_errno(error);
 }
 
-int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRequest **ret, sd_bus_error *error) {
+int request_new(Requests *q, sd_bus_message *message, RequestKind kind, SuspendRequest **ret, sd_bus_error *error) {
         unsigned mine = 0, all = 0;
         SuspendRequest *r;
         uid_t uid;
@@ -141,7 +142,7 @@ int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRe
 
         caller_creds(message, &uid, &pid);
         if (uid != 0) {
-                for (SuspendRequest *i = m->requests; i; i = i->next)
+                for (SuspendRequest *i = q->list; i; i = i->next)
                         if (i->uid != 0) {
                                 all++;
                                 mine += i->uid == uid;
@@ -151,7 +152,7 @@ int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRe
                                           "Too many calls waiting for an answer (%u of UID %u, at most %u; %u in "
                                           "all, at most %u); try again once they are answered.",
                                           mine, (unsigned) uid, REQUESTS_PER_UID_MAX, all, REQUESTS_MAX);
-                        return refuse_early(m, message, error, NULL, 0);
+                        return refuse_early(q, message, error, NULL, 0);
                 }
         }
 
@@ -159,7 +160,7 @@ int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRe
         if (!r)
                 return -ENOMEM;
         *r = (SuspendRequest) {
-                .manager = m,
+                .requests = q,
                 .kind = kind,
                 .plan.target = _SLEEP_TARGET_INVALID,
                 .message = sd_bus_message_ref(message),
@@ -181,10 +182,10 @@ int request_new(Manager *m, sd_bus_message *message, RequestKind kind, SuspendRe
                 sd_id128_to_string(id, r->new_id);
         }
 
-        r->next = m->requests;
+        r->next = q->list;
         if (r->next)
                 r->next->prev = r;
-        m->requests = r;
+        q->list = r;
         *ret = r;
         return 0;
 }
@@ -212,7 +213,7 @@ static const char *busy_message(const Pending *p, char *buf, size_t l) {
 /* Last step: hand the suspend to systemd, then answer. */
 static void schedule_act(SuspendRequest *r) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        Manager *m = r->manager;
+        Requests *q = r->requests;
         EventRequest ev;
         HelperRequest helper;
         int k;
@@ -221,7 +222,7 @@ static void schedule_act(SuspendRequest *r) {
          * authorization that took its time may have left a wake time too
          * close, and the minimum is the difference between a host that
          * wakes and one that does not. */
-        k = suspend_plan_retime(&m->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
+        k = suspend_plan_retime(q->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
         if (k < 0) {
                 request_fail(r, &error, false);
                 return;
@@ -241,16 +242,16 @@ static void schedule_act(SuspendRequest *r) {
                 .target = r->plan.target,
                 .duration_sec = r->plan.duration_sec,
                 .wake_realtime_usec = r->plan.wake_realtime_usec,
-                .min_seconds = suspend_plan_min_seconds(&m->config),
+                .min_seconds = suspend_plan_min_seconds(q->config),
                 .ignore_inhibitors = r->plan.flags & HOSTPM_FLAG_IGNORE_INHIBITORS,
-                .rtc_device = m->config.rtc_device,
-                .wake_on_lan = m->config.wake_on_lan_interfaces,
+                .rtc_device = q->config->rtc_device,
+                .wake_on_lan = q->config->wake_on_lan_interfaces,
                 .requester_uid = r->uid,
                 .requester_pid = r->pid,
         };
 
-        k = schedule_start(m->bus, &r->plan, &helper, &error);
-        manager_forget_pending(m);
+        k = schedule_start(q->bus, &r->plan, &helper, &error);
+        pending_cache_forget(q->pending);
         if (k < 0) {
                 if (sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists")) {
                         /* lost a race with another caller: the fixed unit name is the guard */
@@ -258,7 +259,7 @@ static void schedule_act(SuspendRequest *r) {
                         char buf[512];
 
                         r->id[0] = '\0';
-                        if (manager_get_pending(m, &p, NULL) > 0)
+                        if (pending_cache_get(q->pending, &p, NULL) > 0)
                                 request_failf(r, HOSTPM_ERROR_BUSY, "%s", busy_message(p, buf, sizeof buf));
                         else
                                 /* a name in the way that is no request of ours */
@@ -278,9 +279,8 @@ static void schedule_act(SuspendRequest *r) {
         journal_event(JOURNAL_EVENT_SCHEDULED, &ev, NULL);
         (void) sd_bus_reply_method_return(r->message, "stt", r->id, r->plan.suspend_realtime_usec,
                                           suspend_plan_wake_usec(&r->plan));
-        (void) manager_emit_scheduled(m, r->id, r->plan.target, r->plan.suspend_realtime_usec,
-                                      suspend_plan_wake_usec(&r->plan));
-        manager_follow(m, r->id);
+        q->ops->scheduled(q->owner, r->id, r->plan.target, r->plan.suspend_realtime_usec,
+                          suspend_plan_wake_usec(&r->plan));
         request_free(r);
 }
 
@@ -357,38 +357,42 @@ void request_authorize(SuspendRequest *r) {
                 polkit_done(1, NULL, r);
 }
 
-static void schedule_capabilities_ready(Manager *m, const Capabilities *c, void *userdata) {
+int schedule_check_capabilities(const Capabilities *c, SleepTarget target, sd_bus_error *error) {
+        const char *name = target_name(target);
+
+        if (c->query_error != 0)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_CAPABILITIES_UNKNOWN,
+                                         "Cannot tell whether the host supports '%s': logind could not be asked "
+                                         "(%s); nothing was scheduled.",
+                                         name, c->query_error_message ? c->query_error_message
+                                                                      : STRERROR(c->query_error));
+        if (!capabilities_target_supported(c, target))
+                return sd_bus_error_setf(error, HOSTPM_ERROR_UNSUPPORTED_TARGET,
+                                         "This host does not support sleep target '%s' (logind answered '%s'); "
+                                         "see hostpm-suspend --capabilities for what it supports.",
+                                         name, target >= 0 && target < _SLEEP_TARGET_MAX && c->targets[target].raw
+                                                       ? c->targets[target].raw : "?");
+        if (!c->rtc.present || !c->rtc.has_wakealarm)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_NO_WAKE_ALARM,
+                                         "RTC %s has no wake alarm (%s/class/rtc/%s/wakealarm); hostpm never "
+                                         "suspends a host it cannot wake. Set RTCDevice= in hostpm.conf to a "
+                                         "device that has one.",
+                                         c->rtc.device, rtc_sysfs_root(), c->rtc.device);
+        if (c->rtc.wakeup == RTC_WAKEUP_DISABLED)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_NO_WAKE_ALARM,
+                                         "RTC %s may not wake the system (its power/wakeup is 'disabled'); enable "
+                                         "it with: echo enabled > %s/class/rtc/%s/device/power/wakeup",
+                                         c->rtc.device, rtc_sysfs_root(), c->rtc.device);
+        return 0;
+}
+
+static void schedule_capabilities_ready(const Capabilities *c, void *userdata) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         SuspendRequest *r = userdata;
-        const char *target = sleep_target_to_string(r->plan.target);
 
         r->capabilities_waiter = NULL;  /* consumed */
-
-        if (c->query_error != 0) {
-                request_failf(r, HOSTPM_ERROR_CAPABILITIES_UNKNOWN,
-                              "Cannot tell whether the host supports '%s': logind could not be asked (%s); "
-                              "nothing was scheduled.",
-                              target, c->query_error_message ? c->query_error_message : STRERROR(c->query_error));
-                return;
-        }
-        if (!capabilities_target_supported(c, r->plan.target)) {
-                request_failf(r, HOSTPM_ERROR_UNSUPPORTED_TARGET,
-                              "This host does not support sleep target '%s' (logind answered '%s'); "
-                              "see hostpm-suspend --capabilities for what it supports.",
-                              target, c->targets[r->plan.target].raw ? c->targets[r->plan.target].raw : "?");
-                return;
-        }
-        if (!c->rtc.present || !c->rtc.has_wakealarm) {
-                request_failf(r, HOSTPM_ERROR_NO_WAKE_ALARM,
-                              "RTC %s has no wake alarm (%s/class/rtc/%s/wakealarm); hostpm never suspends "
-                              "a host it cannot wake. Set RTCDevice= in hostpm.conf to a device that has one.",
-                              c->rtc.device, rtc_sysfs_root(), c->rtc.device);
-                return;
-        }
-        if (c->rtc.wakeup == RTC_WAKEUP_DISABLED) {
-                request_failf(r, HOSTPM_ERROR_NO_WAKE_ALARM,
-                              "RTC %s may not wake the system (its power/wakeup is 'disabled'); enable it "
-                              "with: echo enabled > %s/class/rtc/%s/device/power/wakeup",
-                              c->rtc.device, rtc_sysfs_root(), c->rtc.device);
+        if (schedule_check_capabilities(c, r->plan.target, &error) < 0) {
+                request_fail(r, &error, /* denied= */ false);
                 return;
         }
         request_authorize(r);
@@ -398,7 +402,7 @@ static void schedule_capabilities_ready(Manager *m, const Capabilities *c, void 
  * name still guards the race between two callers that both got past it. */
 static void schedule_pending_checked(int k, const Pending *p, const sd_bus_error *error, void *userdata) {
         SuspendRequest *r = userdata;
-        Manager *m = r->manager;
+        Requests *q = r->requests;
 
         r->pending_check = pending_check_free(r->pending_check);
         if (k < 0) {
@@ -413,63 +417,61 @@ static void schedule_pending_checked(int k, const Pending *p, const sd_bus_error
                 return;
         }
 
-        k = host_capabilities_wait(m, schedule_capabilities_ready, r, NULL, &r->capabilities_waiter);
+        k = host_capabilities_wait(q->capabilities, schedule_capabilities_ready, r, NULL, &r->capabilities_waiter);
         if (k < 0)
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask logind for the host's capabilities: %s",
                               STRERROR(k));
 }
 
-static int schedule_common(sd_bus_message *message, Manager *m, const SuspendPlan *plan, sd_bus_error *error) {
+static int schedule_common(sd_bus_message *message, Requests *q, const SuspendPlan *plan, sd_bus_error *error) {
         SuspendRequest *r;
         int k;
 
-        k = request_new(m, message, REQUEST_SCHEDULE, &r, error);
+        k = request_new(q, message, REQUEST_SCHEDULE, &r, error);
         if (k < 0)
                 return k;
         r->plan = *plan;
 
-        k = pending_check_async(m->bus, schedule_pending_checked, r, &r->pending_check);
+        k = pending_check_async(q->bus, schedule_pending_checked, r, &r->pending_check);
         if (k < 0)
                 request_failf(r, SD_BUS_ERROR_FAILED, "Failed to ask systemd what is pending: %s", STRERROR(k));
         return 1;
 }
 
 int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Requests *q = userdata;
         uint64_t duration_usec, delay_usec, flags;
         const char *target;
         SuspendPlan plan;
         int k;
 
-        manager_touch(m);
         k = sd_bus_message_read(message, "sttt", &target, &duration_usec, &delay_usec, &flags);
         if (k < 0)
                 return k;
 
-        k = suspend_plan_for_duration(&m->config, target, duration_usec, delay_usec, flags,
+        k = suspend_plan_for_duration(q->config, target, duration_usec, delay_usec, flags,
                                       clock_now_usec(CLOCK_REALTIME), &plan, error);
         if (k < 0)
-                return refuse_early(m, message, error, target, duration_usec);
+                return refuse_early(q, message, error, target, duration_usec);
 
-        return schedule_common(message, m, &plan, error);
+        return schedule_common(message, q, &plan, error);
 }
 
 int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Requests *q = userdata;
         uint64_t wake_usec, delay_usec, flags, now;
         const char *target;
         SuspendPlan plan;
         int k;
 
-        manager_touch(m);
         k = sd_bus_message_read(message, "sttt", &target, &wake_usec, &delay_usec, &flags);
         if (k < 0)
                 return k;
 
         now = clock_now_usec(CLOCK_REALTIME);
-        k = suspend_plan_for_wake_time(&m->config, target, wake_usec, delay_usec, flags, now, &plan, error);
+        k = suspend_plan_for_wake_time(q->config, target, wake_usec, delay_usec, flags, now, &plan, error);
         if (k < 0)
-                return refuse_early(m, message, error, target, wake_usec > now ? wake_usec - now : 0);
+                return refuse_early(q, message, error, target, wake_usec > now ? wake_usec - now : 0);
 
-        return schedule_common(message, m, &plan, error);
+        return schedule_common(message, q, &plan, error);
 }

@@ -2,11 +2,12 @@
 #pragma once
 
 /* What the host's power management can do: logind's answer for each sleep
- * target, asked concurrently, plus the RTC wake device. */
+ * target, the RTC wake device and the network interfaces. hostpmd gathers
+ * it (src/hostpmd/host-capabilities.c), the CLI reads it back from hostpmd's
+ * document. */
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <systemd/sd-bus.h>
 
 #include "macro.h"
 #include "net-interfaces.h"
@@ -57,20 +58,3 @@ bool capabilities_target_supported(const Capabilities *c, SleepTarget t);
 
 /* Records a failed query; name/message may be NULL. */
 int capabilities_set_query_error(Capabilities *c, int error, const char *name, const char *message);
-
-#define CAPABILITIES_QUERY_TIMEOUT_USEC (5 * USEC_PER_SEC)
-
-/* Asks logind all four Can*() at once. The callback runs exactly once, with
- * c->query_error set if the query failed (it owns nothing in c; copy what
- * it needs). The query object is freed after the callback, or by
- * capabilities_query_cancel() before it. */
-typedef struct CapabilitiesQuery CapabilitiesQuery;
-typedef void (*capabilities_query_done_t)(const Capabilities *c, void *userdata);
-
-int capabilities_query_logind_async(
-                sd_bus *bus,
-                uint64_t timeout_usec,
-                capabilities_query_done_t callback,
-                void *userdata,
-                CapabilitiesQuery **ret);
-void capabilities_query_cancel(CapabilitiesQuery *q);

@@ -4,15 +4,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
-#include <ftw.h>
-#include <sys/stat.h>
 
 #include "macro.h"
 #include "rtc.h"
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
+#include "sysfs-fixture.h"
 
 static int setup_root(void **state) {
         char *root = strdup("/tmp/hostpm-test-rtc-XXXXXX");
@@ -23,22 +18,9 @@ static int setup_root(void **state) {
 }
 
 static int teardown_root(void **state) {
-        nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        sysfs_fixture_remove(*state);
         free(*state);
         return 0;
-}
-
-static void write_file(const char *root, const char *rel, const char *content) {
-        _cleanup_free_ char *path = NULL, *cmd = NULL;
-        FILE *f;
-
-        assert_true(asprintf(&cmd, "mkdir -p \"$(dirname '%s/%s')\"", root, rel) > 0);
-        assert_int_equal(system(cmd), 0);
-        assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
-        f = fopen(path, "we");
-        assert_non_null(f);
-        fputs(content, f);
-        fclose(f);
 }
 
 static void test_missing_device(void **state) {
@@ -52,9 +34,9 @@ static void test_missing_device(void **state) {
 static void test_full_device(void **state) {
         _cleanup_(rtc_info_done) RtcInfo info = {0};
 
-        write_file(*state, "class/rtc/rtc0/name", "rtc_cmos\n");
-        write_file(*state, "class/rtc/rtc0/wakealarm", "1795000000\n");
-        write_file(*state, "class/rtc/rtc0/device/power/wakeup", "enabled\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/name", "rtc_cmos\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/wakealarm", "1795000000\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/device/power/wakeup", "enabled\n");
         assert_int_equal(rtc_read_info(*state, "rtc0", &info), 0);
         assert_true(info.present);
         assert_string_equal(info.name, "rtc_cmos");
@@ -66,8 +48,8 @@ static void test_full_device(void **state) {
 static void test_no_alarm_no_wakeup_file(void **state) {
         _cleanup_(rtc_info_done) RtcInfo info = {0};
 
-        write_file(*state, "class/rtc/rtc1/name", "rtc-efi\n");
-        write_file(*state, "class/rtc/rtc1/wakealarm", "");
+        sysfs_fixture_write(*state, "class/rtc/rtc1/name", "rtc-efi\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc1/wakealarm", "");
         assert_int_equal(rtc_read_info(*state, "rtc1", &info), 0);
         assert_true(info.present);
         assert_true(info.has_wakealarm);
@@ -78,8 +60,8 @@ static void test_no_alarm_no_wakeup_file(void **state) {
 static void test_disabled_and_garbage_alarm(void **state) {
         _cleanup_(rtc_info_done) RtcInfo info = {0};
 
-        write_file(*state, "class/rtc/rtc0/wakealarm", "12abc\n");
-        write_file(*state, "class/rtc/rtc0/device/power/wakeup", "disabled\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/wakealarm", "12abc\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/device/power/wakeup", "disabled\n");
         assert_int_equal(rtc_read_info(*state, "rtc0", &info), 0);
         assert_null(info.name);
         assert_int_equal(info.alarm, 0);  /* not a number: not an alarm */
@@ -89,7 +71,7 @@ static void test_disabled_and_garbage_alarm(void **state) {
 static void test_device_without_wakealarm(void **state) {
         _cleanup_(rtc_info_done) RtcInfo info = {0};
 
-        write_file(*state, "class/rtc/rtc0/name", "rtc_pcf\n");
+        sysfs_fixture_write(*state, "class/rtc/rtc0/name", "rtc_pcf\n");
         assert_int_equal(rtc_read_info(*state, "rtc0", &info), 0);
         assert_true(info.present);
         assert_false(info.has_wakealarm);
