@@ -7,15 +7,14 @@
 #include "pending-check.h"
 #include "timespan.h"
 
-#define SERVICE_IFACE "org.freedesktop.systemd1.Service"
-#define TIMER_IFACE   "org.freedesktop.systemd1.Timer"
+enum { UNIT_SERVICE, UNIT_TIMER, _UNIT_MAX };
 
 struct PendingCheck {
         sd_bus *bus;
-        sd_bus_slot *slots[3];  /* the list, then up to two property reads at once */
+        sd_bus_slot *slots[1 + _UNIT_MAX];  /* the list, then both units' properties at once */
+        sd_bus_message *replies[_UNIT_MAX];
+        UnitProperties units[_UNIT_MAX];    /* pointing into replies[] */
         unsigned outstanding;
-        Pending pending;
-        bool gone;              /* a unit vanished between the questions: nothing pending */
         int error;
         sd_bus_error bus_error;
         pending_check_done_t done;
@@ -27,108 +26,90 @@ PendingCheck *pending_check_free(PendingCheck *c) {
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(c->slots); i++)
                 sd_bus_slot_unref(c->slots[i]);
-        pending_done(&c->pending);
+        for (size_t i = 0; i < _UNIT_MAX; i++) {
+                unit_properties_done(&c->units[i]);
+                sd_bus_message_unref(c->replies[i]);
+        }
         sd_bus_error_free(&c->bus_error);
         sd_bus_unref(c->bus);
         free(c);
         return NULL;
 }
 
-/* The last answer is in: tell the caller. The caller may free the check
- * from its callback, so what it is told is moved out of it first. */
+/* The last answer is in: tell the caller, from the units' properties as
+ * schedule_read_pending() reads them. The caller may free the check from
+ * its callback, so what it is told is moved out of it first. */
 static void finish(PendingCheck *c) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(pending_done) Pending p = c->pending;
+        _cleanup_(pending_done) Pending p = {0};
+        int r = c->error;
 
-        c->pending = (Pending) {0};
-        if (c->error < 0) {
+        if (r >= 0)
+                r = pending_from_units(&c->units[UNIT_SERVICE], &c->units[UNIT_TIMER],
+                                       clock_now_usec(CLOCK_MONOTONIC), clock_now_usec(CLOCK_REALTIME), &p);
+        if (r < 0) {
                 sd_bus_error_move(&error, &c->bus_error);
-                c->done(c->error, NULL, &error, c->userdata);
-        } else if (c->gone || p.state == PENDING_NONE)
-                c->done(0, NULL, NULL, c->userdata);
-        else
-                c->done(1, &p, NULL, c->userdata);
+                c->done(r, NULL, &error, c->userdata);
+        } else
+                c->done(r, r > 0 ? &p : NULL, NULL, c->userdata);
 }
 
 /* Records a failed answer; the first one is what the caller hears. */
 static void fail(PendingCheck *c, int r, const sd_bus_error *e) {
         if (c->error < 0)
                 return;
-        /* unloaded between the list and the question: no longer pending */
-        if (sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_OBJECT, "org.freedesktop.systemd1.NoSuchUnit")) {
-                c->gone = true;
-                return;
-        }
         c->error = r < 0 ? r : -EIO;
         if (e)
                 (void) sd_bus_error_copy(&c->bus_error, e);
 }
 
-static int reply_property(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        PendingCheck *c = userdata;
+static void got_properties(PendingCheck *c, size_t u, sd_bus_message *reply) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int r = 0;
+        int r;
 
         if (e)
                 fail(c, -sd_bus_error_get_errno(e), e);
-        else if (c->error >= 0 && !c->gone) {
-                char type = 0;
-                const char *contents = NULL;
-
-                r = sd_bus_message_peek_type(reply, &type, &contents);
-                if (r >= 0 && streq_ptr(contents, "a(sasbttttuii)")) {
-                        r = sd_bus_message_enter_container(reply, 'v', contents);
-                        if (r >= 0)
-                                r = pending_parse_exec_start(reply, &c->pending);
-                        /* an empty stub: the service ended and was collected */
-                        if (r == -EBADMSG) {
-                                c->gone = true;
-                                r = 0;
-                        }
-                } else if (r >= 0) {
-                        uint64_t v = 0;
-
-                        r = sd_bus_message_read(reply, "v", "t", &v);
-                        if (r >= 0 && c->pending.state == PENDING_SUSPENDING)
-                                c->pending.suspend_realtime_usec = v;  /* ExecMainStartTimestamp */
-                        else if (r >= 0 && v > 0) {
-                                /* NextElapseUSecMonotonic: the timer counts in CLOCK_MONOTONIC */
-                                uint64_t now_mono = clock_now_usec(CLOCK_MONOTONIC);
-
-                                c->pending.suspend_realtime_usec = usec_add(clock_now_usec(CLOCK_REALTIME),
-                                                                            v > now_mono ? v - now_mono : 0);
-                        }
-                }
+        else if (c->error >= 0) {
+                c->replies[u] = sd_bus_message_ref(reply);
+                r = unit_properties_read(reply, &c->units[u]);
                 if (r < 0)
                         fail(c, r, NULL);
         }
-
         if (--c->outstanding == 0)
                 finish(c);
+}
+
+static int reply_service(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        got_properties(userdata, UNIT_SERVICE, reply);
         return 0;
 }
 
-static int get_property(PendingCheck *c, const char *path, const char *iface, const char *property) {
+static int reply_timer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        got_properties(userdata, UNIT_TIMER, reply);
+        return 0;
+}
+
+static int get_all(PendingCheck *c, size_t unit, const char *name) {
+        _cleanup_free_ char *path = NULL;
         int r;
 
-        r = sd_bus_call_method_async(c->bus, &c->slots[1 + c->outstanding], SYSTEMD_BUS_NAME, path,
-                                     "org.freedesktop.DBus.Properties", "Get", reply_property, c, "ss",
-                                     iface, property);
+        r = schedule_unit_path(name, &path);
+        if (r < 0)
+                return r;
+        /* "": every interface, as schedule_read_pending() asks */
+        r = sd_bus_call_method_async(c->bus, &c->slots[1 + unit], SYSTEMD_BUS_NAME, path,
+                                     "org.freedesktop.DBus.Properties", "GetAll",
+                                     unit == UNIT_SERVICE ? reply_service : reply_timer, c, "s", "");
         if (r < 0)
                 return r;
         c->outstanding++;
         return 0;
 }
 
-static bool state_in(const char *s, const char *a, const char *b, const char *c) {
-        return streq(s, a) || streq(s, b) || (c && streq(s, c));
-}
-
 static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PendingCheck *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        _cleanup_free_ char *timer_path = NULL, *service_path = NULL;
-        bool timer_pending = false, service_running = false;
+        bool any = false;
         int r;
 
         if (e) {
@@ -137,6 +118,8 @@ static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
                 return 0;
         }
 
+        /* The list only says whether to ask: what is pending is read, as
+         * by schedule_read_pending(), from each unit's own properties. */
         r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
         while (r > 0) {
                 const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
@@ -144,45 +127,22 @@ static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
 
                 r = sd_bus_message_read(reply, "(ssssssouso)", &name, &description, &load, &active, &sub,
                                         &following, &path, &job_id, &job_type, &job_path);
-                if (r <= 0)
-                        break;
-                if (streq(name, SCHEDULE_TIMER_UNIT)) {
-                        /* just created, its start job not run yet: pending all the same */
-                        timer_pending = streq(active, "active") || job_id != 0;
-                        timer_path = strdup(path);
-                        if (!timer_path)
-                                r = -ENOMEM;
-                } else if (streq(name, SCHEDULE_SERVICE_UNIT)) {
-                        service_running = state_in(active, "activating", "active", "deactivating");
-                        service_path = strdup(path);
-                        if (!service_path)
-                                r = -ENOMEM;
-                }
+                if (r > 0 && streq(name, SCHEDULE_SERVICE_UNIT))
+                        any = true;
         }
         if (r < 0) {
                 fail(c, r, NULL);
                 finish(c);
                 return 0;
         }
-
-        c->pending.target = _SLEEP_TARGET_INVALID;
-        if (service_running)
-                c->pending.state = PENDING_SUSPENDING;
-        else if (timer_pending)
-                c->pending.state = PENDING_SCHEDULED;
-        else {
+        if (!any) {
                 finish(c);
                 return 0;
         }
 
-        /* the request's details, and when the suspend starts or started */
-        r = 0;
-        if (service_path)
-                r = get_property(c, service_path, SERVICE_IFACE, "ExecStart");
-        if (r >= 0 && c->pending.state == PENDING_SUSPENDING)
-                r = get_property(c, service_path, SERVICE_IFACE, "ExecMainStartTimestamp");
-        else if (r >= 0 && timer_path)
-                r = get_property(c, timer_path, TIMER_IFACE, "NextElapseUSecMonotonic");
+        r = get_all(c, UNIT_SERVICE, SCHEDULE_SERVICE_UNIT);
+        if (r >= 0)
+                r = get_all(c, UNIT_TIMER, SCHEDULE_TIMER_UNIT);
         if (r < 0)
                 fail(c, r, NULL);
         if (c->outstanding == 0)
