@@ -49,7 +49,14 @@ static int read_exec_start_argv(sd_bus_message *reply, char ***ret) {
                 if (r < 0)
                         return r;
         }
-        /* an array's exit skips what is left of it */
+        /* the other commands, if any: not the helper's */
+        while ((r = sd_bus_message_at_end(reply, false)) == 0) {
+                r = sd_bus_message_skip(reply, "(sasbttttuii)");
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
                 return r;
