@@ -7,14 +7,16 @@
 #include "pending-check.h"
 #include "timespan.h"
 
-enum { UNIT_SERVICE, UNIT_TIMER, _UNIT_MAX };
+#define SERVICE_IFACE "org.freedesktop.systemd1.Service"
+#define TIMER_IFACE   "org.freedesktop.systemd1.Timer"
 
 struct PendingCheck {
         sd_bus *bus;
-        sd_bus_slot *slots[1 + _UNIT_MAX];  /* the list, then both units' properties at once */
-        sd_bus_message *replies[_UNIT_MAX];
-        UnitProperties units[_UNIT_MAX];    /* pointing into replies[] */
+        sd_bus_slot *slots[3];  /* the list, then up to two property reads at once */
+        sd_bus_message *list;   /* what service and timer point into */
+        UnitProperties service, timer;
         unsigned outstanding;
+        bool gone;              /* a unit vanished between the questions: nothing pending */
         int error;
         sd_bus_error bus_error;
         pending_check_done_t done;
@@ -26,27 +28,26 @@ PendingCheck *pending_check_free(PendingCheck *c) {
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(c->slots); i++)
                 sd_bus_slot_unref(c->slots[i]);
-        for (size_t i = 0; i < _UNIT_MAX; i++) {
-                unit_properties_done(&c->units[i]);
-                sd_bus_message_unref(c->replies[i]);
-        }
+        unit_properties_done(&c->service);
+        unit_properties_done(&c->timer);
+        sd_bus_message_unref(c->list);
         sd_bus_error_free(&c->bus_error);
         sd_bus_unref(c->bus);
         free(c);
         return NULL;
 }
 
-/* The last answer is in: tell the caller, from the units' properties as
- * schedule_read_pending() reads them. The caller may free the check from
- * its callback, so what it is told is moved out of it first. */
+/* The last answer is in: tell the caller what pending_from_units() makes
+ * of it, as schedule_read_pending() does. The caller may free the check
+ * from its callback, so what it is told is moved out of it first. */
 static void finish(PendingCheck *c) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(pending_done) Pending p = {0};
         int r = c->error;
 
-        if (r >= 0)
-                r = pending_from_units(&c->units[UNIT_SERVICE], &c->units[UNIT_TIMER],
-                                       clock_now_usec(CLOCK_MONOTONIC), clock_now_usec(CLOCK_REALTIME), &p);
+        if (r >= 0 && !c->gone && c->list)
+                r = pending_from_units(&c->service, &c->timer, clock_now_usec(CLOCK_MONOTONIC),
+                                       clock_now_usec(CLOCK_REALTIME), &p);
         if (r < 0) {
                 sd_bus_error_move(&error, &c->bus_error);
                 c->done(r, NULL, &error, c->userdata);
@@ -58,20 +59,24 @@ static void finish(PendingCheck *c) {
 static void fail(PendingCheck *c, int r, const sd_bus_error *e) {
         if (c->error < 0)
                 return;
+        /* unloaded between the list and the question: no longer pending */
+        if (sd_bus_error_has_names(e, SD_BUS_ERROR_UNKNOWN_OBJECT, "org.freedesktop.systemd1.NoSuchUnit")) {
+                c->gone = true;
+                return;
+        }
         c->error = r < 0 ? r : -EIO;
         if (e)
                 (void) sd_bus_error_copy(&c->bus_error, e);
 }
 
-static void got_properties(PendingCheck *c, size_t u, sd_bus_message *reply) {
+static void got_property(PendingCheck *c, sd_bus_message *reply, const char *name, UnitProperties *u) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
         int r;
 
         if (e)
                 fail(c, -sd_bus_error_get_errno(e), e);
-        else if (c->error >= 0) {
-                c->replies[u] = sd_bus_message_ref(reply);
-                r = unit_properties_read(reply, &c->units[u]);
+        else if (c->error >= 0 && !c->gone) {
+                r = unit_property_read(reply, name, u);
                 if (r < 0)
                         fail(c, r, NULL);
         }
@@ -79,27 +84,33 @@ static void got_properties(PendingCheck *c, size_t u, sd_bus_message *reply) {
                 finish(c);
 }
 
-static int reply_service(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        got_properties(userdata, UNIT_SERVICE, reply);
+static int reply_exec_start(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "ExecStart", &c->service);
         return 0;
 }
 
-static int reply_timer(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        got_properties(userdata, UNIT_TIMER, reply);
+static int reply_service_time(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "ExecMainStartTimestamp", &c->service);
         return 0;
 }
 
-static int get_all(PendingCheck *c, size_t unit, const char *name) {
-        _cleanup_free_ char *path = NULL;
+static int reply_timer_time(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "NextElapseUSecMonotonic", &c->timer);
+        return 0;
+}
+
+static int get_property(PendingCheck *c, const UnitProperties *u, const char *iface, const char *property,
+                        sd_bus_message_handler_t handler) {
         int r;
 
-        r = schedule_unit_path(name, &path);
-        if (r < 0)
-                return r;
-        /* "": every interface, as schedule_read_pending() asks */
-        r = sd_bus_call_method_async(c->bus, &c->slots[1 + unit], SYSTEMD_BUS_NAME, path,
-                                     "org.freedesktop.DBus.Properties", "GetAll",
-                                     unit == UNIT_SERVICE ? reply_service : reply_timer, c, "s", "");
+        r = sd_bus_call_method_async(c->bus, &c->slots[1 + c->outstanding], SYSTEMD_BUS_NAME, u->path,
+                                     "org.freedesktop.DBus.Properties", "Get", handler, c, "ss", iface, property);
         if (r < 0)
                 return r;
         c->outstanding++;
@@ -109,7 +120,9 @@ static int get_all(PendingCheck *c, size_t unit, const char *name) {
 static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PendingCheck *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        bool any = false;
+        PendingState state;
+        const char *time_property;
+        bool of_timer;
         int r;
 
         if (e) {
@@ -117,32 +130,23 @@ static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
                 finish(c);
                 return 0;
         }
-
-        /* The list only says whether to ask: what is pending is read, as
-         * by schedule_read_pending(), from each unit's own properties. */
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
-        while (r > 0) {
-                const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
-                uint32_t job_id;
-
-                r = sd_bus_message_read(reply, "(ssssssouso)", &name, &description, &load, &active, &sub,
-                                        &following, &path, &job_id, &job_type, &job_path);
-                if (r > 0 && streq(name, SCHEDULE_SERVICE_UNIT))
-                        any = true;
-        }
+        c->list = sd_bus_message_ref(reply);
+        r = unit_list_read(reply, &c->service, &c->timer);
         if (r < 0) {
                 fail(c, r, NULL);
                 finish(c);
                 return 0;
         }
-        if (!any) {
-                finish(c);
-                return 0;
-        }
 
-        r = get_all(c, UNIT_SERVICE, SCHEDULE_SERVICE_UNIT);
-        if (r >= 0)
-                r = get_all(c, UNIT_TIMER, SCHEDULE_TIMER_UNIT);
+        /* the request's details, and when the suspend starts or started, at once */
+        state = pending_state_from_units(&c->service, &c->timer);
+        time_property = pending_time_property(state, &of_timer);
+        r = 0;
+        if (state != PENDING_NONE)
+                r = get_property(c, &c->service, SERVICE_IFACE, "ExecStart", reply_exec_start);
+        if (r >= 0 && state != PENDING_NONE)
+                r = of_timer ? get_property(c, &c->timer, TIMER_IFACE, time_property, reply_timer_time)
+                             : get_property(c, &c->service, SERVICE_IFACE, time_property, reply_service_time);
         if (r < 0)
                 fail(c, r, NULL);
         if (c->outstanding == 0)
@@ -162,13 +166,7 @@ int pending_check_async(sd_bus *bus, pending_check_done_t done, void *userdata, 
         c->done = done;
         c->userdata = userdata;
 
-        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
-                                           "ListUnitsByPatterns");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char *[]) { NULL });
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char *[]) { (char *) SCHEDULE_TIMER_UNIT,
-                                                               (char *) SCHEDULE_SERVICE_UNIT, NULL });
+        r = unit_list_new(bus, &m);
         if (r >= 0)
                 r = sd_bus_call_async(bus, &c->slots[0], m, reply_list, c, 0);
         if (r < 0) {

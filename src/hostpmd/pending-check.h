@@ -5,8 +5,8 @@
  * made for a caller who is not authorized yet (Busy before a schedule,
  * nothing or the wrong request before a cancel) must not let anyone stall
  * hostpmd's event loop on PID 1. One ListUnitsByPatterns(), then, if
- * the service is there, both units' GetAll() at once; the answer is
- * pending_from_units()'s, as schedule_read_pending() gives it. */
+ * something is pending, the helper's argv and the timer's next elapse
+ * concurrently; the answer is the one schedule_read_pending() gives. */
 
 #include <systemd/sd-bus.h>
 

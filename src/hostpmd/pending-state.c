@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "bus-names.h"
 #include "helper-args.h"
 #include "macro.h"
 #include "pending-state.h"
+#include "schedule.h"
 #include "strv.h"
 #include "timespan.h"
 
@@ -64,63 +66,77 @@ static int read_exec_start_argv(sd_bus_message *reply, char ***ret) {
         return 0;
 }
 
-static int read_variant(sd_bus_message *reply, const char *name, UnitProperties *u) {
-        const char *job_path;
+int unit_property_read(sd_bus_message *reply, const char *name, UnitProperties *u) {
         int r;
 
-        if (streq(name, "LoadState"))
-                return sd_bus_message_read(reply, "v", "s", &u->load_state);
-        if (streq(name, "ActiveState"))
-                return sd_bus_message_read(reply, "v", "s", &u->active_state);
-        if (streq(name, "SubState"))
-                return sd_bus_message_read(reply, "v", "s", &u->sub_state);
-        if (streq(name, "Job"))
-                return sd_bus_message_read(reply, "v", "(uo)", &u->job_id, &job_path);
         if (streq(name, "ExecMainStartTimestamp"))
-                return sd_bus_message_read(reply, "v", "t", &u->exec_main_start_usec);
-        if (streq(name, "NextElapseUSecMonotonic"))
-                return sd_bus_message_read(reply, "v", "t", &u->next_elapse_monotonic_usec);
-        if (streq(name, "LastTriggerUSec"))
-                return sd_bus_message_read(reply, "v", "t", &u->last_trigger_usec);
-        if (streq(name, "ExecStart")) {
+                r = sd_bus_message_read(reply, "v", "t", &u->exec_main_start_usec);
+        else if (streq(name, "NextElapseUSecMonotonic"))
+                r = sd_bus_message_read(reply, "v", "t", &u->next_elapse_monotonic_usec);
+        else if (streq(name, "ExecStart")) {
                 r = sd_bus_message_enter_container(reply, 'v', "a(sasbttttuii)");
                 if (r < 0)
                         return r;
                 strv_free(u->argv);
                 u->argv = NULL;
                 r = read_exec_start_argv(reply, &u->argv);
-                if (r < 0)
-                        return r;
-                return sd_bus_message_exit_container(reply);
-        }
-        return sd_bus_message_skip(reply, "v");
-}
-
-int unit_properties_read(sd_bus_message *reply, UnitProperties *ret) {
-        _cleanup_(unit_properties_done) UnitProperties u = {0};
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r >= 0)
-                        r = read_variant(reply, name, &u);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
+        } else
+                return -EINVAL;
+        return r < 0 ? r : 0;
+}
+
+int unit_list_new(sd_bus *bus, sd_bus_message **ret) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
+                                           "ListUnitsByPatterns");
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char *[]) { NULL });  /* in any state */
+        if (r >= 0)
+                r = sd_bus_message_append_strv(m, (char *[]) { (char *) SCHEDULE_TIMER_UNIT,
+                                                               (char *) SCHEDULE_SERVICE_UNIT, NULL });
         if (r < 0)
                 return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int unit_list_read(sd_bus_message *reply, UnitProperties *ret_service, UnitProperties *ret_timer) {
+        UnitProperties service = {0}, timer = {0};
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
+                UnitProperties *u;
+                uint32_t job_id;
+
+                r = sd_bus_message_read(reply, "(ssssssouso)", &name, &description, &load, &active, &sub,
+                                        &following, &path, &job_id, &job_type, &job_path);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                u = streq(name, SCHEDULE_SERVICE_UNIT) ? &service : streq(name, SCHEDULE_TIMER_UNIT) ? &timer : NULL;
+                if (u)
+                        *u = (UnitProperties) {
+                                .load_state = load,
+                                .active_state = active,
+                                .sub_state = sub,
+                                .job_id = job_id,
+                                .path = path,
+                        };
+        }
         r = sd_bus_message_exit_container(reply);
         if (r < 0)
                 return r;
-        *ret = u;
-        u = (UnitProperties) {0};
+        *ret_service = service;
+        *ret_timer = timer;
         return 0;
 }
 
@@ -147,15 +163,6 @@ int pending_from_helper_argv(char **argv, Pending *p) {
         return 0;
 }
 
-int pending_parse_exec_start(sd_bus_message *reply, Pending *p) {
-        _cleanup_(strv_freep) char **argv = NULL;
-        int r;
-
-        r = read_exec_start_argv(reply, &argv);
-        if (r < 0)
-                return r;
-        return pending_from_helper_argv(argv, p);
-}
 
 static bool loaded(const UnitProperties *u) {
         return u && streq_ptr(u->load_state, "loaded");
@@ -169,30 +176,32 @@ static bool busy(const UnitProperties *u) {
                      streq(s, "reloading") || streq(s, "refreshing"));
 }
 
-static PendingState state_from_units(const UnitProperties *service, const UnitProperties *timer) {
-        bool timer_loaded = loaded(timer);
-
-        if (loaded(service)) {
-                /* Running, or its start job queued: the timer has fired
-                 * (it is gone, or not, by now), and stopping the timer no
-                 * longer stops the suspend. */
-                if (busy(service) || service->job_id != 0)
-                        return PENDING_SUSPENDING;
-                /* The helper ran and ended: the timer only catches up. */
-                if (service->exec_main_start_usec > 0)
-                        return PENDING_NONE;
-        }
-        if (!timer_loaded)
+PendingState pending_state_from_units(const UnitProperties *service, const UnitProperties *timer) {
+        /* No service, no request, whatever the timer does: the request
+         * is what the helper is told. */
+        if (!loaded(service))
                 return PENDING_NONE;
-        /* It fired after the service was looked at: the service's start
-         * job was queued when it did. */
-        if (streq_ptr(timer->sub_state, "running"))
+        /* Running, or its start job queued: the timer has fired (it may
+         * be gone by now), and stopping the timer no longer stops the
+         * suspend. */
+        if (busy(service) || service->job_id != 0)
                 return PENDING_SUSPENDING;
+        if (!loaded(timer))
+                return PENDING_NONE;
         /* Waiting, or just created with its start job not run yet. */
         if (streq_ptr(timer->sub_state, "waiting") || timer->job_id != 0)
                 return PENDING_SCHEDULED;
-        /* stopped (cancelled), failed or elapsed */
+        /* Stopped (cancelled), failed, or fired while the service is
+         * idle in the same look: a timer queues the service's start job
+         * as it fires, so the helper has run and ended, and the timer
+         * only catches up. */
         return PENDING_NONE;
+}
+
+const char *pending_time_property(PendingState state, bool *ret_unit_is_timer) {
+        *ret_unit_is_timer = state == PENDING_SCHEDULED;
+        return state == PENDING_SCHEDULED  ? "NextElapseUSecMonotonic" :
+               state == PENDING_SUSPENDING ? "ExecMainStartTimestamp" : NULL;
 }
 
 int pending_from_units(const UnitProperties *service, const UnitProperties *timer,
@@ -200,32 +209,28 @@ int pending_from_units(const UnitProperties *service, const UnitProperties *time
         _cleanup_(pending_done) Pending p = { .target = _SLEEP_TARGET_INVALID };
         int r;
 
-        p.state = state_from_units(service, timer);
+        p.state = pending_state_from_units(service, timer);
         if (p.state == PENDING_NONE)
                 goto none;
 
-        /* The request is what the helper is told: a service of that name
-         * that is not ours (or an empty stub) holds no request. */
-        if (!loaded(service))
-                goto none;
+        /* A service of that name that is not ours (or an empty stub, its
+         * unit gone since the list) holds no request. */
         r = pending_from_helper_argv(service->argv, &p);
         if (r == -ENOMEM)
                 return r;
         if (r < 0)
                 goto none;
 
-        if (p.state == PENDING_SUSPENDING) {
-                /* the plan's clock: the helper's start, else the timer's firing, else now */
-                p.suspend_realtime_usec = service->exec_main_start_usec;
-                if (p.suspend_realtime_usec == 0 && loaded(timer))
-                        p.suspend_realtime_usec = timer->last_trigger_usec;
-                if (p.suspend_realtime_usec == 0)
-                        p.suspend_realtime_usec = now_realtime_usec;
-        } else {
-                uint64_t next = loaded(timer) ? timer->next_elapse_monotonic_usec : 0;
+        if (p.state == PENDING_SUSPENDING)
+                /* the plan's clock: the helper's start, or now while its
+                 * start job is still queued */
+                p.suspend_realtime_usec = service->exec_main_start_usec > 0 ? service->exec_main_start_usec
+                                                                            : now_realtime_usec;
+        else {
+                uint64_t next = timer->next_elapse_monotonic_usec;
 
-                /* the timer counts in CLOCK_MONOTONIC; callers want wall time.
-                 * Not armed yet (its start job queued): 0, "soon". */
+                /* the timer counts in CLOCK_MONOTONIC; callers want wall
+                 * time. Not armed yet (its start job queued): 0, "soon". */
                 if (next > 0 && next != UINT64_MAX)
                         p.suspend_realtime_usec = usec_add(now_realtime_usec,
                                                            next > now_monotonic_usec ? next - now_monotonic_usec : 0);

@@ -245,47 +245,59 @@ int schedule_stop_timer(sd_bus *bus, sd_bus_error *error) {
                                   "StopUnit", error, NULL, "ss", SCHEDULE_TIMER_UNIT, "fail");
 }
 
-int schedule_unit_path(const char *unit, char **ret) {
-        return sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, ret);
-}
+#define SERVICE_IFACE "org.freedesktop.systemd1.Service"
+#define TIMER_IFACE   "org.freedesktop.systemd1.Timer"
 
-/* All of the unit's properties, in one call so that they agree with each
- * other; *ret points into *ret_reply. A unit that is not there reads as
- * LoadState "not-found". */
-static int unit_get_all(sd_bus *bus, const char *unit, sd_bus_message **ret_reply, UnitProperties *ret,
-                        sd_bus_error *error) {
+static int get_property(sd_bus *bus, const UnitProperties *u, const char *iface, const char *name,
+                        UnitProperties *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *path = NULL;
         int r;
 
-        r = schedule_unit_path(unit, &path);
+        r = sd_bus_call_method(bus, SYSTEMD_BUS_NAME, u->path, "org.freedesktop.DBus.Properties", "Get", error,
+                               &reply, "ss", iface, name);
         if (r < 0)
                 return r;
-        /* "": every interface of the unit (Unit, and Service or Timer) */
-        r = sd_bus_call_method(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll", error,
-                               &reply, "s", "");
-        if (r < 0)
-                return r;
-        r = unit_properties_read(reply, ret);
-        if (r < 0)
-                return r;
-        *ret_reply = TAKE_PTR(reply);
-        return 0;
+        return unit_property_read(reply, name, ret);
 }
 
 int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *service_reply = NULL, *timer_reply = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *list = NULL;
         _cleanup_(unit_properties_done) UnitProperties service = {0}, timer = {0};
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        PendingState state;
+        const char *time_property;
+        bool of_timer;
         int r;
 
-        r = unit_get_all(bus, SCHEDULE_SERVICE_UNIT, &service_reply, &service, error);
+        /* both units' states in one look, so that they agree */
+        r = unit_list_new(bus, &m);
         if (r < 0)
                 return r;
-        /* no service, no request: whatever the timer is doing */
-        if (streq_ptr(service.load_state, "loaded")) {
-                r = unit_get_all(bus, SCHEDULE_TIMER_UNIT, &timer_reply, &timer, error);
-                if (r < 0)
+        r = sd_bus_call(bus, m, 0, error, &list);
+        if (r < 0)
+                return r;
+        r = unit_list_read(list, &service, &timer);
+        if (r < 0)
+                return r;
+
+        /* then what the request is, and when it starts or started */
+        state = pending_state_from_units(&service, &timer);
+        time_property = pending_time_property(state, &of_timer);
+        if (state != PENDING_NONE) {
+                r = get_property(bus, &service, SERVICE_IFACE, "ExecStart", &service, &e);
+                if (r >= 0)
+                        r = get_property(bus, of_timer ? &timer : &service, of_timer ? TIMER_IFACE : SERVICE_IFACE,
+                                         time_property, of_timer ? &timer : &service, &e);
+                /* unloaded since the list: that request is over */
+                if (r < 0 && sd_bus_error_has_names(&e, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                                    "org.freedesktop.systemd1.NoSuchUnit")) {
+                        *ret = (Pending) {0};
+                        return 0;
+                }
+                if (r < 0) {
+                        sd_bus_error_move(error, &e);
                         return r;
+                }
         }
         return pending_from_units(&service, &timer, clock_now_usec(CLOCK_MONOTONIC),
                                   clock_now_usec(CLOCK_REALTIME), ret);

@@ -35,10 +35,6 @@ typedef struct HelperRequest {
  * or -EINVAL with *ret_reason saying what the helper would refuse. */
 int helper_argv_new(const char *path, const HelperRequest *req, char ***ret, char **ret_reason);
 
-/* The unit's object path at systemd, which loads it (as a stub, when
- * there is no such unit) on the first call to it. */
-int schedule_unit_path(const char *unit, char **ret);
-
 const char *helper_path(void);
 
 /* Starts the pair in one StartTransientUnit call, mode "fail". Errors from
@@ -46,8 +42,8 @@ const char *helper_path(void);
 int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *req, sd_bus_error *error);
 
 /* Reads the pending request, if any, into *ret: 0 none, 1 found. One
- * GetAll() of the service, and one of the timer if the service is there
- * (pending_from_units() says why in that order). */
+ * ListUnitsByPatterns() for the state of both units; if something is
+ * pending, the helper's argv and the time it starts or started. */
 int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error);
 
 /* Stops the timer so it never fires. Does not touch a running helper. */
