@@ -249,7 +249,7 @@ void helper_args_done(HelperArgs *a) {
 }
 
 /* What is missing once every option is read; NULL if nothing. */
-static const char *missing(const HelperArgs *a, unsigned seen) {
+static const char *missing(unsigned seen) {
         if (!(seen & (1u << OPT_TARGET)))
                 return "--target";
         if (!(seen & ((1u << OPT_SECONDS) | (1u << OPT_WAKE_AT))))
@@ -332,7 +332,7 @@ int helper_args_from_argv(char * const *argv, HelperArgs *ret, char **ret_reason
 
         if (a.seconds > 0 && a.wake_at > 0)
                 return refuse(ret_reason, "both --seconds and --wake-at given; expected one of them");
-        m = missing(&a, seen);
+        m = missing(seen);
         if (m)
                 return refuse(ret_reason, "missing %s; see --help", m);
 
