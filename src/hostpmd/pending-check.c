@@ -13,8 +13,9 @@
 struct PendingCheck {
         sd_bus *bus;
         sd_bus_slot *slots[3];  /* the list, then up to two property reads at once */
+        sd_bus_message *list;   /* what service and timer point into */
+        UnitProperties service, timer;
         unsigned outstanding;
-        Pending pending;
         bool gone;              /* a unit vanished between the questions: nothing pending */
         int error;
         sd_bus_error bus_error;
@@ -27,27 +28,31 @@ PendingCheck *pending_check_free(PendingCheck *c) {
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(c->slots); i++)
                 sd_bus_slot_unref(c->slots[i]);
-        pending_done(&c->pending);
+        unit_properties_done(&c->service);
+        unit_properties_done(&c->timer);
+        sd_bus_message_unref(c->list);
         sd_bus_error_free(&c->bus_error);
         sd_bus_unref(c->bus);
         free(c);
         return NULL;
 }
 
-/* The last answer is in: tell the caller. The caller may free the check
+/* The last answer is in: tell the caller what pending_from_units() makes
+ * of it, as schedule_read_pending() does. The caller may free the check
  * from its callback, so what it is told is moved out of it first. */
 static void finish(PendingCheck *c) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(pending_done) Pending p = c->pending;
+        _cleanup_(pending_done) Pending p = {0};
+        int r = c->error;
 
-        c->pending = (Pending) {0};
-        if (c->error < 0) {
+        if (r >= 0 && !c->gone && c->list)
+                r = pending_from_units(&c->service, &c->timer, clock_now_usec(CLOCK_MONOTONIC),
+                                       clock_now_usec(CLOCK_REALTIME), &p);
+        if (r < 0) {
                 sd_bus_error_move(&error, &c->bus_error);
-                c->done(c->error, NULL, &error, c->userdata);
-        } else if (c->gone || p.state == PENDING_NONE)
-                c->done(0, NULL, NULL, c->userdata);
-        else
-                c->done(1, &p, NULL, c->userdata);
+                c->done(r, NULL, &error, c->userdata);
+        } else
+                c->done(r, r > 0 ? &p : NULL, NULL, c->userdata);
 }
 
 /* Records a failed answer; the first one is what the caller hears. */
@@ -64,71 +69,60 @@ static void fail(PendingCheck *c, int r, const sd_bus_error *e) {
                 (void) sd_bus_error_copy(&c->bus_error, e);
 }
 
-static int reply_property(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        PendingCheck *c = userdata;
+static void got_property(PendingCheck *c, sd_bus_message *reply, const char *name, UnitProperties *u) {
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        int r = 0;
+        int r;
 
         if (e)
                 fail(c, -sd_bus_error_get_errno(e), e);
         else if (c->error >= 0 && !c->gone) {
-                char type = 0;
-                const char *contents = NULL;
-
-                r = sd_bus_message_peek_type(reply, &type, &contents);
-                if (r >= 0 && streq_ptr(contents, "a(sasbttttuii)")) {
-                        r = sd_bus_message_enter_container(reply, 'v', contents);
-                        if (r >= 0)
-                                r = pending_parse_exec_start(reply, &c->pending);
-                        /* an empty stub: the service ended and was collected */
-                        if (r == -EBADMSG) {
-                                c->gone = true;
-                                r = 0;
-                        }
-                } else if (r >= 0) {
-                        uint64_t v = 0;
-
-                        r = sd_bus_message_read(reply, "v", "t", &v);
-                        if (r >= 0 && c->pending.state == PENDING_SUSPENDING)
-                                c->pending.suspend_realtime_usec = v;  /* ExecMainStartTimestamp */
-                        else if (r >= 0 && v > 0) {
-                                /* NextElapseUSecMonotonic: the timer counts in CLOCK_MONOTONIC */
-                                uint64_t now_mono = clock_now_usec(CLOCK_MONOTONIC);
-
-                                c->pending.suspend_realtime_usec = usec_add(clock_now_usec(CLOCK_REALTIME),
-                                                                            v > now_mono ? v - now_mono : 0);
-                        }
-                }
+                r = unit_property_read(reply, name, u);
                 if (r < 0)
                         fail(c, r, NULL);
         }
-
         if (--c->outstanding == 0)
                 finish(c);
+}
+
+static int reply_exec_start(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "ExecStart", &c->service);
         return 0;
 }
 
-static int get_property(PendingCheck *c, const char *path, const char *iface, const char *property) {
+static int reply_service_time(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "ExecMainStartTimestamp", &c->service);
+        return 0;
+}
+
+static int reply_timer_time(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PendingCheck *c = userdata;
+
+        got_property(c, reply, "NextElapseUSecMonotonic", &c->timer);
+        return 0;
+}
+
+static int get_property(PendingCheck *c, const UnitProperties *u, const char *iface, const char *property,
+                        sd_bus_message_handler_t handler) {
         int r;
 
-        r = sd_bus_call_method_async(c->bus, &c->slots[1 + c->outstanding], SYSTEMD_BUS_NAME, path,
-                                     "org.freedesktop.DBus.Properties", "Get", reply_property, c, "ss",
-                                     iface, property);
+        r = sd_bus_call_method_async(c->bus, &c->slots[1 + c->outstanding], SYSTEMD_BUS_NAME, u->path,
+                                     "org.freedesktop.DBus.Properties", "Get", handler, c, "ss", iface, property);
         if (r < 0)
                 return r;
         c->outstanding++;
         return 0;
 }
 
-static bool state_in(const char *s, const char *a, const char *b, const char *c) {
-        return streq(s, a) || streq(s, b) || (c && streq(s, c));
-}
-
 static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PendingCheck *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
-        _cleanup_free_ char *timer_path = NULL, *service_path = NULL;
-        bool timer_pending = false, service_running = false;
+        PendingState state;
+        const char *time_property;
+        bool of_timer;
         int r;
 
         if (e) {
@@ -136,53 +130,23 @@ static int reply_list(sd_bus_message *reply, void *userdata, sd_bus_error *ret_e
                 finish(c);
                 return 0;
         }
-
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)");
-        while (r > 0) {
-                const char *name, *description, *load, *active, *sub, *following, *path, *job_type, *job_path;
-                uint32_t job_id;
-
-                r = sd_bus_message_read(reply, "(ssssssouso)", &name, &description, &load, &active, &sub,
-                                        &following, &path, &job_id, &job_type, &job_path);
-                if (r <= 0)
-                        break;
-                if (streq(name, SCHEDULE_TIMER_UNIT)) {
-                        /* just created, its start job not run yet: pending all the same */
-                        timer_pending = streq(active, "active") || job_id != 0;
-                        timer_path = strdup(path);
-                        if (!timer_path)
-                                r = -ENOMEM;
-                } else if (streq(name, SCHEDULE_SERVICE_UNIT)) {
-                        service_running = state_in(active, "activating", "active", "deactivating");
-                        service_path = strdup(path);
-                        if (!service_path)
-                                r = -ENOMEM;
-                }
-        }
+        c->list = sd_bus_message_ref(reply);
+        r = unit_list_read(reply, &c->service, &c->timer);
         if (r < 0) {
                 fail(c, r, NULL);
                 finish(c);
                 return 0;
         }
 
-        c->pending.target = _SLEEP_TARGET_INVALID;
-        if (service_running)
-                c->pending.state = PENDING_SUSPENDING;
-        else if (timer_pending)
-                c->pending.state = PENDING_SCHEDULED;
-        else {
-                finish(c);
-                return 0;
-        }
-
-        /* the request's details, and when the suspend starts or started */
+        /* the request's details, and when the suspend starts or started, at once */
+        state = pending_state_from_units(&c->service, &c->timer);
+        time_property = pending_time_property(state, &of_timer);
         r = 0;
-        if (service_path)
-                r = get_property(c, service_path, SERVICE_IFACE, "ExecStart");
-        if (r >= 0 && c->pending.state == PENDING_SUSPENDING)
-                r = get_property(c, service_path, SERVICE_IFACE, "ExecMainStartTimestamp");
-        else if (r >= 0 && timer_path)
-                r = get_property(c, timer_path, TIMER_IFACE, "NextElapseUSecMonotonic");
+        if (state != PENDING_NONE)
+                r = get_property(c, &c->service, SERVICE_IFACE, "ExecStart", reply_exec_start);
+        if (r >= 0 && state != PENDING_NONE)
+                r = of_timer ? get_property(c, &c->timer, TIMER_IFACE, time_property, reply_timer_time)
+                             : get_property(c, &c->service, SERVICE_IFACE, time_property, reply_service_time);
         if (r < 0)
                 fail(c, r, NULL);
         if (c->outstanding == 0)
@@ -202,13 +166,7 @@ int pending_check_async(sd_bus *bus, pending_check_done_t done, void *userdata, 
         c->done = done;
         c->userdata = userdata;
 
-        r = sd_bus_message_new_method_call(bus, &m, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
-                                           "ListUnitsByPatterns");
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char *[]) { NULL });
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, (char *[]) { (char *) SCHEDULE_TIMER_UNIT,
-                                                               (char *) SCHEDULE_SERVICE_UNIT, NULL });
+        r = unit_list_new(bus, &m);
         if (r >= 0)
                 r = sd_bus_call_async(bus, &c->slots[0], m, reply_list, c, 0);
         if (r < 0) {

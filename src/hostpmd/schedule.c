@@ -8,40 +8,18 @@
 
 #include "bus-names.h"
 #include "config.h"
+#include "helper-args.h"
 #include "log.h"
 #include "macro.h"
 #include "schedule.h"
 #include "rtc.h"
+#include "strv.h"
 #include "test-seam.h"
 #include "timespan.h"
 
 /* systemd's default AccuracySec= is a minute; the suspend must start when
  * the plan says. */
 #define TIMER_ACCURACY_USEC (100 * USEC_PER_MSEC)
-
-void strv_free(char **l) {
-        for (char **i = l; i && *i; i++)
-                free(*i);
-        free(l);
-}
-
-static void strv_freep(char ***l) {
-        strv_free(*l);
-}
-
-void pending_done(Pending *p) {
-        free(p->id);
-        *p = (Pending) {0};
-}
-
-const char *pending_state_to_string(PendingState s) {
-        switch (s) {
-        case PENDING_SCHEDULED:  return "scheduled";
-        case PENDING_SUSPENDING: return "suspending";
-        case PENDING_NONE:       return "";
-        }
-        return "";
-}
 
 const char *helper_path(void) {
         /* in a test build, the build tree's helper instead of the installed one */
@@ -50,80 +28,22 @@ const char *helper_path(void) {
         return e ? e : LIBEXECDIR "/hostpm-sleep";
 }
 
-char **helper_argv_new(const char *path, const HelperRequest *req) {
-        char **argv = calloc(13, sizeof(char *));
-        size_t n = 0;
+int helper_argv_new(const char *path, const HelperRequest *req, char ***ret, char **ret_reason) {
+        HelperArgs a = {
+                .id = req->id,
+                .target = req->target,
+                /* one or the other, as the plan has it */
+                .seconds = req->wake_realtime_usec > 0 ? 0 : req->duration_sec,
+                .wake_at = req->wake_realtime_usec / USEC_PER_SEC,
+                .min_seconds = req->min_seconds,
+                .ignore_inhibitors = req->ignore_inhibitors,
+                .rtc_device = req->rtc_device,
+                .wake_on_lan = (char *) req->wake_on_lan,  /* only read */
+                .requester_uid = req->requester_uid,
+                .requester_pid = req->requester_pid,
+        };
 
-        if (!argv)
-                return NULL;
-        if (!(argv[n++] = strdup(path)) ||
-            asprintf(&argv[n++], "--id=%s", req->id) < 0 ||
-            asprintf(&argv[n++], "--target=%s", sleep_target_to_string(req->target)) < 0 ||
-            (req->wake_realtime_usec > 0
-                     ? asprintf(&argv[n++], "--wake-at=%" PRIu64, req->wake_realtime_usec / USEC_PER_SEC)
-                     : asprintf(&argv[n++], "--seconds=%" PRIu64, req->duration_sec)) < 0 ||
-            (req->min_seconds > 0 && asprintf(&argv[n++], "--min-seconds=%" PRIu64, req->min_seconds) < 0) ||
-            asprintf(&argv[n++], "--rtc-device=%s", req->rtc_device) < 0 ||
-            asprintf(&argv[n++], "--requester-uid=%u", (unsigned) req->requester_uid) < 0 ||
-            asprintf(&argv[n++], "--requester-pid=%d", (int) req->requester_pid) < 0 ||
-            (req->ignore_inhibitors && !(argv[n++] = strdup("--ignore-inhibitors"))) ||
-            (req->wake_on_lan && asprintf(&argv[n++], "--wake-on-lan=%s", req->wake_on_lan) < 0)) {
-                /* asprintf leaves the slot undefined on failure */
-                argv[n - 1] = NULL;
-                strv_free(argv);
-                return NULL;
-        }
-        return argv;
-}
-
-static int parse_u64(const char *s, uint64_t *ret) {
-        unsigned long long v;
-        char *end;
-
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-                return -EBADMSG;
-        *ret = v;
-        return 0;
-}
-
-int helper_argv_parse(char **argv, Pending *p) {
-        uint64_t v;
-
-        p->target = _SLEEP_TARGET_INVALID;
-        for (char **a = argv && argv[0] ? argv + 1 : argv; a && *a; a++) {
-                const char *eq = strchr(*a, '=');
-                const char *value = eq ? eq + 1 : "";
-                size_t klen = eq ? (size_t) (eq - *a) : strlen(*a);
-
-#define KEY(k) (klen == strlen(k) && strncmp(*a, k, klen) == 0)
-                if (KEY("--id")) {
-                        free(p->id);
-                        p->id = strdup(value);
-                        if (!p->id)
-                                return -ENOMEM;
-                } else if (KEY("--target"))
-                        p->target = sleep_target_from_string(value);
-                else if (KEY("--seconds")) {
-                        if (parse_u64(value, &p->duration_sec) < 0)
-                                return -EBADMSG;
-                } else if (KEY("--wake-at")) {
-                        if (parse_u64(value, &v) < 0 || v > UINT64_MAX / USEC_PER_SEC)
-                                return -EBADMSG;
-                        p->wake_realtime_usec = v * USEC_PER_SEC;
-                } else if (KEY("--requester-uid")) {
-                        if (parse_u64(value, &v) < 0 || v > UINT32_MAX)
-                                return -EBADMSG;
-                        p->requester_uid = (uid_t) v;
-                } else if (KEY("--requester-pid")) {
-                        if (parse_u64(value, &v) < 0 || v > INT_MAX)
-                                return -EBADMSG;
-                        p->requester_pid = (pid_t) v;
-                }
-#undef KEY
-        }
-        return p->id && p->target >= 0 ? 0 : -EBADMSG;
+        return helper_args_to_argv(path, &a, ret, ret_reason);
 }
 
 /* Test seam: transient properties a test leaves out (the bed's user
@@ -258,13 +178,17 @@ static char *wakealarm_real_path(const char *device) {
 int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *req, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
         _cleanup_(strv_freep) char **argv = NULL;
-        _cleanup_free_ char *description = NULL, *wakealarm = NULL;
+        _cleanup_free_ char *description = NULL, *wakealarm = NULL, *reason = NULL;
         char dur[DURATION_MAX_STRING];
         int r;
 
-        argv = helper_argv_new(helper_path(), req);
-        if (!argv)
-                return -ENOMEM;
+        r = helper_argv_new(helper_path(), req, &argv, &reason);
+        if (r == -EINVAL)
+                /* a bug of hostpmd's: the helper would refuse its argv */
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Refusing to start the helper with an "
+                                         "argument it would refuse: %s", reason ? reason : "?");
+        if (r < 0)
+                return r;
         wakealarm = wakealarm_real_path(req->rtc_device);
 
         if (asprintf(&description, "hostpm: suspend to %s for %s, requested by UID %u (PID %d), request %s",
@@ -321,155 +245,60 @@ int schedule_stop_timer(sd_bus *bus, sd_bus_error *error) {
                                   "StopUnit", error, NULL, "ss", SCHEDULE_TIMER_UNIT, "fail");
 }
 
-/* The object path of a loaded unit; 0 and NULL if it is not loaded. */
-static int get_unit_path(sd_bus *bus, const char *unit, char **ret, sd_bus_error *error) {
-        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *path;
-        int r;
+#define SERVICE_IFACE "org.freedesktop.systemd1.Service"
+#define TIMER_IFACE   "org.freedesktop.systemd1.Timer"
 
-        r = sd_bus_call_method(bus, SYSTEMD_BUS_NAME, SYSTEMD_OBJECT_PATH, SYSTEMD_MANAGER_IFACE,
-                               "GetUnit", &e, &reply, "s", unit);
-        if (r < 0) {
-                if (sd_bus_error_has_name(&e, "org.freedesktop.systemd1.NoSuchUnit")) {
-                        *ret = NULL;
-                        return 0;
-                }
-                sd_bus_error_move(error, &e);
-                return r;
-        }
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0)
-                return r;
-        *ret = strdup(path);
-        return *ret ? 1 : -ENOMEM;
-}
-
-static int get_active_state(sd_bus *bus, const char *path, char **ret, sd_bus_error *error) {
-        return sd_bus_get_property_string(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Unit",
-                                          "ActiveState", error, ret);
-}
-
-/* The unit has a job queued (e.g. the start job of a timer just created). */
-static bool unit_has_job(sd_bus *bus, const char *path) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *job_path;
-        uint32_t job_id;
-
-        if (sd_bus_get_property(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Unit", "Job", NULL,
-                                &reply, "(uo)") < 0)
-                return false;
-        if (sd_bus_message_read(reply, "(uo)", &job_id, &job_path) < 0)
-                return false;
-        return job_id != 0;
-}
-
-int pending_parse_exec_start(sd_bus_message *reply, Pending *p) {
-        _cleanup_(strv_freep) char **argv = NULL;
-        const char *binary;
-        int r;
-
-        r = sd_bus_message_enter_container(reply, 'a', "(sasbttttuii)");
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'r', "sasbttttuii");
-        if (r <= 0)
-                return r < 0 ? r : -EBADMSG;
-        r = sd_bus_message_read(reply, "s", &binary);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read_strv(reply, &argv);
-        if (r < 0)
-                return r;
-        return helper_argv_parse(argv, p);
-}
-
-static int read_exec_start(sd_bus *bus, const char *path, Pending *p, sd_bus_error *error) {
+static int get_property(sd_bus *bus, const UnitProperties *u, const char *iface, const char *name,
+                        UnitProperties *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_get_property(bus, SYSTEMD_BUS_NAME, path, "org.freedesktop.systemd1.Service",
-                                "ExecStart", error, &reply, "a(sasbttttuii)");
+        r = sd_bus_call_method(bus, SYSTEMD_BUS_NAME, u->path, "org.freedesktop.DBus.Properties", "Get", error,
+                               &reply, "ss", iface, name);
         if (r < 0)
                 return r;
-        return pending_parse_exec_start(reply, p);
+        return unit_property_read(reply, name, ret);
 }
 
 int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error) {
-        _cleanup_free_ char *timer_path = NULL, *service_path = NULL;
-        _cleanup_free_ char *timer_state = NULL, *service_state = NULL;
-        _cleanup_(pending_done) Pending p = {0};
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *list = NULL;
+        _cleanup_(unit_properties_done) UnitProperties service = {0}, timer = {0};
+        _cleanup_(sd_bus_error_free) sd_bus_error e = SD_BUS_ERROR_NULL;
+        PendingState state;
+        const char *time_property;
+        bool of_timer;
         int r;
 
-        r = get_unit_path(bus, SCHEDULE_TIMER_UNIT, &timer_path, error);
+        /* both units' states in one look, so that they agree */
+        r = unit_list_new(bus, &m);
         if (r < 0)
                 return r;
-        r = get_unit_path(bus, SCHEDULE_SERVICE_UNIT, &service_path, error);
+        r = sd_bus_call(bus, m, 0, error, &list);
+        if (r < 0)
+                return r;
+        r = unit_list_read(list, &service, &timer);
         if (r < 0)
                 return r;
 
-        if (timer_path) {
-                r = get_active_state(bus, timer_path, &timer_state, error);
-                if (r < 0)
-                        return r;
-        }
-        if (service_path) {
-                r = get_active_state(bus, service_path, &service_state, error);
-                if (r < 0)
-                        return r;
-        }
-
-        if (service_state && (streq(service_state, "activating") || streq(service_state, "active") ||
-                              streq(service_state, "deactivating")))
-                p.state = PENDING_SUSPENDING;
-        else if (timer_state && (streq(timer_state, "active") || unit_has_job(bus, timer_path)))
-                /* just created, its start job not run yet: pending all the same */
-                p.state = PENDING_SCHEDULED;
-        else {
-                *ret = (Pending) {0};
-                return 0;
-        }
-
-        if (service_path) {
-                r = read_exec_start(bus, service_path, &p, error);
-                if (r == -EBADMSG) {
-                        /* The service ended and was collected between our
-                         * two questions: asking loaded an empty stub. It is
-                         * no longer pending; a real clash of names would
-                         * still meet UnitExists when scheduling. */
+        /* then what the request is, and when it starts or started */
+        state = pending_state_from_units(&service, &timer);
+        time_property = pending_time_property(state, &of_timer);
+        if (state != PENDING_NONE) {
+                r = get_property(bus, &service, SERVICE_IFACE, "ExecStart", &service, &e);
+                if (r >= 0)
+                        r = get_property(bus, of_timer ? &timer : &service, of_timer ? TIMER_IFACE : SERVICE_IFACE,
+                                         time_property, of_timer ? &timer : &service, &e);
+                /* unloaded since the list: that request is over */
+                if (r < 0 && sd_bus_error_has_names(&e, SD_BUS_ERROR_UNKNOWN_OBJECT,
+                                                    "org.freedesktop.systemd1.NoSuchUnit")) {
                         *ret = (Pending) {0};
                         return 0;
                 }
-                if (r < 0)
+                if (r < 0) {
+                        sd_bus_error_move(error, &e);
                         return r;
-        }
-
-        if (p.state == PENDING_SUSPENDING) {
-                /* the helper started when the timer fired: the plan's clock */
-                r = sd_bus_get_property_trivial(bus, SYSTEMD_BUS_NAME, service_path,
-                                                "org.freedesktop.systemd1.Service", "ExecMainStartTimestamp",
-                                                error, 't', &p.suspend_realtime_usec);
-                if (r < 0)
-                        return r;
-        }
-
-        if (p.state == PENDING_SCHEDULED) {
-                uint64_t next_mono = 0;
-
-                r = sd_bus_get_property_trivial(bus, SYSTEMD_BUS_NAME, timer_path, "org.freedesktop.systemd1.Timer",
-                                                "NextElapseUSecMonotonic", error, 't', &next_mono);
-                if (r < 0)
-                        return r;
-                /* the timer counts in CLOCK_MONOTONIC; callers want wall time */
-                if (next_mono > 0) {
-                        uint64_t now_mono = clock_now_usec(CLOCK_MONOTONIC);
-                        uint64_t now_real = clock_now_usec(CLOCK_REALTIME);
-
-                        p.suspend_realtime_usec = now_real + (next_mono > now_mono ? next_mono - now_mono : 0);
                 }
         }
-
-        *ret = p;
-        p = (Pending) {0};
-        return 1;
+        return pending_from_units(&service, &timer, clock_now_usec(CLOCK_MONOTONIC),
+                                  clock_now_usec(CLOCK_REALTIME), ret);
 }

@@ -9,32 +9,13 @@
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "pending-state.h"
 #include "suspend-plan.h"
 
 /* Fixed names: a second StartTransientUnit fails with UnitExists, a guard
  * against two suspends that survives restarts of hostpmd. */
 #define SCHEDULE_TIMER_UNIT   "hostpm-suspend.timer"
 #define SCHEDULE_SERVICE_UNIT "hostpm-suspend.service"
-
-typedef enum PendingState {
-        PENDING_NONE,
-        PENDING_SCHEDULED,   /* the timer waits; cancel still possible */
-        PENDING_SUSPENDING,  /* the helper runs: too late to cancel */
-} PendingState;
-
-typedef struct Pending {
-        PendingState state;
-        char *id;
-        SleepTarget target;
-        uint64_t duration_sec;          /* 0 with a wake time */
-        uint64_t wake_realtime_usec;    /* 0 with a duration */
-        uint64_t suspend_realtime_usec; /* when the timer fires, or fired (the helper's start) */
-        uid_t requester_uid;
-        pid_t requester_pid;
-} Pending;
-
-void pending_done(Pending *p);
-const char *pending_state_to_string(PendingState s);
 
 /* What the helper is told, as its argv (no shell ever). */
 typedef struct HelperRequest {
@@ -50,12 +31,9 @@ typedef struct HelperRequest {
         pid_t requester_pid;
 } HelperRequest;
 
-char **helper_argv_new(const char *helper_path, const HelperRequest *req);
-/* Reads back what helper_argv_new() wrote into *p; -EBADMSG if foreign. */
-int helper_argv_parse(char **argv, Pending *p);
-/* The service's ExecStart property (a(sasbttttuii), the reply positioned
- * at it) read back with helper_argv_parse(). */
-int pending_parse_exec_start(sd_bus_message *reply, Pending *p);
+/* The helper's argv for req, path as argv[0] (helper-args.h): 0, -ENOMEM,
+ * or -EINVAL with *ret_reason saying what the helper would refuse. */
+int helper_argv_new(const char *path, const HelperRequest *req, char ***ret, char **ret_reason);
 
 const char *helper_path(void);
 
@@ -63,10 +41,10 @@ const char *helper_path(void);
  * systemd are returned in *error (UnitExists means another is pending). */
 int schedule_start(sd_bus *bus, const SuspendPlan *plan, const HelperRequest *req, sd_bus_error *error);
 
-/* Reads the pending request, if any, into *ret: 0 none, 1 found. */
+/* Reads the pending request, if any, into *ret: 0 none, 1 found. One
+ * ListUnitsByPatterns() for the state of both units; if something is
+ * pending, the helper's argv and the time it starts or started. */
 int schedule_read_pending(sd_bus *bus, Pending *ret, sd_bus_error *error);
 
 /* Stops the timer so it never fires. Does not touch a running helper. */
 int schedule_stop_timer(sd_bus *bus, sd_bus_error *error);
-
-void strv_free(char **l);

@@ -1,44 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* hostpm-sleep's command line. hostpmd builds it as an argv (never through a
- * shell); everything is still checked, because a bad value must stop the
- * helper before it touches the RTC. */
+/* hostpm-sleep's command line: the options are helper-args.h's, the table
+ * hostpmd writes them from; here are only --help, --version and what the
+ * helper says about a bad one. */
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include "helper-args.h"
 
-#include "config.h"
-#include "sleep-target.h"
-
-/* Beyond any RTC's reach (366 days); keeps the usec arithmetic far from
- * overflow. The RTC itself refuses what it cannot hold (EINVAL). hostpmd's
- * MaximumDuration= is bounded by the same figure. */
-#define SLEEP_SECONDS_MAX (CONFIG_MAXIMUM_DURATION_MAX_USEC / USEC_PER_SEC)
-#define SLEEP_ID_MAX 128
-#define SLEEP_RTC_DEVICE_DEFAULT "rtc0"
-
-typedef struct SleepArgs {
-        SleepTarget target;
-        uint64_t seconds;        /* --seconds; 0 when --wake-at is given instead */
-        uint64_t wake_at;        /* --wake-at, seconds since the epoch (CLOCK_REALTIME); 0 if not */
-        uint64_t min_seconds;    /* --min-seconds: no alarm nearer than this (default 1; optional, so a
-                                  * timer scheduled by an older hostpmd still runs) */
-        const char *id;          /* points into argv */
-        uid_t requester_uid;
-        pid_t requester_pid;     /* 0: unknown */
-        bool ignore_inhibitors;
-        const char *rtc_device;  /* points into argv, or the default */
-        char *wake_on_lan;       /* --wake-on-lan: "eno1,eno2" (allocated), or NULL */
-} SleepArgs;
+typedef HelperArgs SleepArgs;
 
 /* Returns 1 with *ret filled to go on, 0 after --help or --version, or
- * -EINVAL after logging what is wrong and what is accepted. Can be called
- * more than once (it resets getopt). */
+ * -EINVAL after logging what is wrong and what is accepted. */
 int sleep_args_parse(int argc, char *argv[], SleepArgs *ret);
-void sleep_args_done(SleepArgs *a);
 
-/* The checks behind the options, for tests and for the messages. */
-int parse_whole_number(const char *s, uint64_t max, uint64_t *ret);
-bool sleep_id_valid(const char *id);
+static inline void sleep_args_done(SleepArgs *a) {
+        helper_args_done(a);
+}
