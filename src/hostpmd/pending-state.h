@@ -5,6 +5,7 @@
  * pair: a pure function of the units' properties, so every in-between
  * state of the pair has one answer, and a test can name them all. */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
