@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include "capabilities-xml.h"
+#include "hibernate-check.h"
 #include "host-capabilities.h"
 #include "log.h"
 #include "manager.h"
@@ -43,6 +44,8 @@ static void capabilities_complete(Manager *m) {
         if (!c.rtc.device)
                 c.rtc.device = strdup(m->config.rtc_device);
         c.rtc.max_seconds = m->config.maximum_duration_usec / USEC_PER_SEC;
+        if (hibernate_capabilities_read(&c, rtc_sysfs_root(), swap_proc_root()) < 0)
+                log_oom();
         if (m->net_info && net_interfaces_copy(net_info_get(m->net_info), &c.net) < 0)
                 (void) net_interfaces_set_error(&c.net, -ENOMEM, NULL);
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bus-names.h"
+#include "hibernate-check.h"
 #include "log.h"
 #include "manager.h"
 #include "suspend-request-internal.h"
@@ -361,7 +362,7 @@ void request_authorize(SuspendRequest *r) {
 
 static void schedule_capabilities_ready(Manager *m, const Capabilities *c, void *userdata) {
         SuspendRequest *r = userdata;
-        const char *target = sleep_target_to_string(r->plan.target);
+        const char *target = sleep_target_to_string(r->plan.target), *problem;
 
         r->capabilities_waiter = NULL;  /* consumed */
 
@@ -372,11 +373,21 @@ static void schedule_capabilities_ready(Manager *m, const Capabilities *c, void 
                               target, c->query_error_message ? c->query_error_message : STRERROR(c->query_error));
                 return;
         }
+        /* with the image's problem, if the target writes one: logind's "na"
+         * does not say that it is the swap */
+        problem = sleep_target_writes_image(r->plan.target) ? c->hibernate_problem : NULL;
         if (!capabilities_target_supported(c, r->plan.target)) {
                 request_failf(r, HOSTPM_ERROR_UNSUPPORTED_TARGET,
-                              "This host does not support sleep target '%s' (logind answered '%s'); "
+                              "This host does not support sleep target '%s' (logind answered '%s')%s%s; "
                               "see hostpm-suspend --capabilities for what it supports.",
-                              target, c->targets[r->plan.target].raw ? c->targets[r->plan.target].raw : "?");
+                              target, c->targets[r->plan.target].raw ? c->targets[r->plan.target].raw : "?",
+                              problem ? ": " : "", problem ? problem : "");
+                return;
+        }
+        if (problem) {
+                request_failf(r, HOSTPM_ERROR_UNSUPPORTED_TARGET,
+                              "This host cannot hibernate for sleep target '%s': %s; nothing was scheduled.",
+                              target, problem);
                 return;
         }
         if (!c->rtc.present || !c->rtc.has_wakealarm) {
