@@ -10,6 +10,9 @@ Every test runs in private mount, PID and cgroup namespaces, with:
     dbusmock's stock polkitd;
   * a fake RTC under a fake sysfs root (HOSTPM_SYSFS_ROOT), and the kernel's
     suspend_stats there, which the mock logind counts as a kernel would;
+  * a host that can hibernate: a 1 GiB swap in a fake /proc
+    (HOSTPM_PROC_ROOT: swaps, meminfo), image_size and a resume device in
+    the fake sysfs (make_hibernation());
   * a stand-in for journald (fakejournal.py) that keeps what the manager and
     its units log.
 
@@ -131,6 +134,7 @@ class TestBed:
         self.unit_dir = d('config/systemd/user')
         self.service_dir = d('dbus-services')  # the bus's <servicedir>, for activation
         self.sysfs_root = d('sysfs')
+        self.proc_root = d('proc')
         self.hostpm_config_dir = d('hostpm-config')  # empty: hostpm's defaults
         self.tmp = d('tmp')
         self.bus_address = f'unix:path={self.runtime_dir}/bus'
@@ -147,6 +151,7 @@ class TestBed:
                    DBUS_SYSTEM_BUS_ADDRESS=self.bus_address,
                    # hostpm's seams: nothing of the host's RTC, config or state
                    HOSTPM_SYSFS_ROOT=self.sysfs_root,
+                   HOSTPM_PROC_ROOT=self.proc_root,
                    HOSTPM_CONFIG_DIR=self.hostpm_config_dir,
                    HOSTPM_STATE_DIR=d('hostpm-state'))
         self.env = env  # seams set here before start_manager() reach its services too
@@ -345,6 +350,7 @@ class TestBed:
         logind counts up as a kernel would and hostpm-sleep takes as
         evidence of a sleep.'''
         if not self._rtc_made:
+            self.make_hibernation()
             os.makedirs(self.suspend_stats_dir, mode=0o755)
             for counter in ('success', 'fail'):
                 with open(os.path.join(self.suspend_stats_dir, counter), 'w', encoding='ascii') as f:
@@ -364,6 +370,38 @@ class TestBed:
         for relative, content in files.items():
             with open(os.path.join(self.rtc_dir, relative), 'w', encoding='ascii') as f:
                 f.write(content)
+
+    def make_hibernation(self, swap_kib=1048572, swap_used_kib=0, swaps=None, mem_total_kib=1015808,
+                         mem_free_kib=839680, image_size=415875072, resume='254:16', resume_present=True):
+        '''(Re)writes what a hibernation needs, as the kernel shows it:
+        <proc>/swaps with one swap partition of swap_kib (or the lines
+        `swaps`, a list of (name, type, size_kib, used_kib)), <proc>/meminfo,
+        <sysfs>/power/image_size and /resume (None: no file), and
+        <sysfs>/dev/block/<resume> if resume_present. The defaults fit:
+        the image is about 172 MiB.'''
+        if swaps is None:
+            swaps = [('/dev/vdb', 'partition', swap_kib, swap_used_kib)] if swap_kib else []
+        lines = ['Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority']
+        lines += [f'{n:<40}{t}\t{size}\t\t{used}\t\t-2' for n, t, size, used in swaps]
+        files = {os.path.join(self.proc_root, 'swaps'): '\n'.join(lines) + '\n',
+                 os.path.join(self.proc_root, 'meminfo'):
+                     f'MemTotal:       {mem_total_kib} kB\nMemFree:        {mem_free_kib} kB\n'
+                     f'MemAvailable:   {mem_free_kib} kB\n',
+                 os.path.join(self.sysfs_root, 'power', 'image_size'): f'{image_size}\n'}
+        resume_path = os.path.join(self.sysfs_root, 'power', 'resume')
+        if resume is not None:
+            files[resume_path] = f'{resume}\n'
+        elif os.path.exists(resume_path):
+            os.unlink(resume_path)
+        os.makedirs(os.path.join(self.sysfs_root, 'power'), exist_ok=True)
+        for path, content in files.items():
+            with open(path, 'w', encoding='ascii') as f:
+                f.write(content)
+        block = os.path.join(self.sysfs_root, 'dev', 'block')
+        shutil.rmtree(block, ignore_errors=True)
+        os.makedirs(block)
+        if resume and resume_present:
+            os.makedirs(os.path.join(block, resume))
 
     # Using the bus
 
