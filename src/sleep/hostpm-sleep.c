@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "bus-name-owner.h"
+#include "hibernate-check.h"
 #include "bus-names.h"
 #include "journal-event.h"
 #include "log.h"
@@ -33,6 +34,7 @@
 #include "sleep-decision.h"
 #include "sleep-evidence.h"
 #include "sleep-history.h"
+#include "sleep-unit.h"
 #include "sleep-wol.h"
 #include "timespan.h"
 
@@ -69,6 +71,7 @@ typedef struct Context {
         bool sleep_started;        /* PrepareForSleep(true) seen */
         bool resumed;              /* PrepareForSleep(false) seen after it, and the kernel agrees */
         bool kernel_failed;        /* ... but the kernel says its suspend failed */
+        char *image_failure;       /* ... or the hibernation's service failed: how */
         bool refused;              /* logind said no: the alarm goes */
         char *refusal;             /* its words, if memory allowed */
         SleepEvidence committed, at_resume;
@@ -83,6 +86,7 @@ static void context_done(Context *c) {
         outcome_done(&c->outcome);
         free(c->method);
         free(c->refusal);
+        free(c->image_failure);
         sleep_args_done(&c->args);
 }
 
@@ -217,8 +221,26 @@ static int step_check_inhibitors(Context *c) {
 
 /* logind's PrepareForSleep(false), and what the kernel says about it. */
 static void prepare_for_sleep_ended(Context *c) {
+        ResumeEvidence evidence;
+
         sleep_evidence_read(rtc_sysfs_root(), &c->at_resume);
-        switch (resume_evidence(&c->committed, &c->at_resume)) {
+        evidence = resume_evidence(&c->committed, &c->at_resume);
+        if (sleep_target_writes_image(c->args.target)) {
+                SleepUnitRun run;
+
+                /* the clocks jump at the snapshot alone (sleep-unit.h) */
+                if (sleep_unit_read(c->bus, c->args.target, &run) < 0)
+                        log_warning("Could not ask systemd about %s; without it a hibernation is not "
+                                    "taken as done.", sleep_target_to_sleep_unit(c->args.target));
+                else
+                        log_info("%s: %s, result %s, started at %" PRIu64 " us (CLOCK_MONOTONIC; logind was "
+                                 "asked at %" PRIu64 ").", sleep_target_to_sleep_unit(c->args.target),
+                                 run.active_state, run.result, run.start_monotonic, c->committed.mono_before_usec);
+                free(c->image_failure);
+                evidence = image_resume_evidence(c->args.target, &run, c->committed.mono_before_usec, evidence,
+                                                 &c->image_failure);
+        }
+        switch (evidence) {
         case RESUME_EVIDENCE_SLEPT:
                 c->resumed = true;
                 break;
@@ -274,6 +296,14 @@ static int step_subscribe(Context *c) {
                                 LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
         if (r < 0)
                 return fail(c, "could not subscribe to logind's PrepareForSleep: %s", STRERROR(r));
+        /* and the hibernation's service kept, to read its result at resume */
+        if (sleep_target_writes_image(c->args.target)) {
+                r = sleep_unit_ref(c->bus, c->args.target);
+                if (r < 0)
+                        return fail(c, "could not ask systemd to keep %s loaded (RefUnit), so its result "
+                                    "could not be seen: %s", sleep_target_to_sleep_unit(c->args.target),
+                                    STRERROR(r));
+        }
         return 0;
 }
 
@@ -474,6 +504,10 @@ static int step_wait_for_resume(Context *c) {
 
         r = sd_event_loop(c->event);
 
+        if (c->kernel_failed && sleep_target_writes_image(c->args.target)) {
+                clear_alarm(c);
+                return fail(c, "%s", c->image_failure ? c->image_failure : "the hibernation failed");
+        }
         if (c->kernel_failed) {
                 clear_alarm(c);
                 return fail(c, "the kernel failed to suspend (suspend_stats/fail went from %" PRIi64 " to %" PRIi64

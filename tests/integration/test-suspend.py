@@ -255,6 +255,23 @@ def hibernate_refusals(bed):
     check_resumed(bed, plan['id'], 'disk', 2)
 
 
+def hibernate_image_fails(bed):
+    '''The kernel cannot write the image: systemd-hibernate.service fails,
+    though the snapshot alone moved the clock (suspend_stats/success here).
+    Recorded as failed with systemd's word, and the alarm cleared.'''
+    for target in ('disk', 'hybrid'):
+        if target == 'disk':
+            start_cycle(bed, logind={'ImageWriteFails': True})
+        plan = schedule(bed, f'--target={target}', '2s')
+        p = wait_for_outcome(bed, plan['id'])
+        unit = 'systemd-hibernate.service' if target == 'disk' else 'systemd-hybrid-sleep.service'
+        check_equal(p['LastResult'], 'failed', f'--target={target}: the outcome ({p["LastError"]!r})')
+        for w in (f'{unit} failed', 'exit-code', 'exit status 1'):
+            check(w in p['LastError'], f'--target={target}: the error says {w!r}: {p["LastError"]!r}')
+        check_equal(wakealarm(bed), '0', f'--target={target}: the alarm is cleared')
+        wait_nothing_left(bed, 'after the failed hibernation')
+
+
 def hibernate_no_swap_na(bed):
     '''With no swap logind answers "na"; the refusal names the swap too.'''
     bed.make_rtc()
@@ -550,6 +567,7 @@ CASES = {
     'target-not-allowed': target_not_allowed,
     'hibernate-refusals': hibernate_refusals,
     'hibernate-no-swap-na': hibernate_no_swap_na,
+    'hibernate-image-fails': hibernate_image_fails,
     'refusals': refusals,
     'cancel': cancel,
     'cancel-too-late': cancel_too_late,

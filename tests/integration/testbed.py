@@ -250,6 +250,12 @@ class TestBed:
             f.write(_DBUS_DROPIN.format(dbus_daemon=DBUS_DAEMON, conf=os.path.join(self.root, 'bus.conf')))
         with open(os.path.join(self.unit_dir, 'testbed.target'), 'w', encoding='utf-8') as f:
             f.write(_TESTBED_TARGET)
+        # stand-ins for the services systemd-sleep hibernates in (the mock
+        # logind runs them; templates/logind.py, SleepServiceStatusPath)
+        for unit in ('systemd-hibernate.service', 'systemd-hybrid-sleep.service',
+                     'systemd-suspend-then-hibernate.service'):
+            with open(os.path.join(self.unit_dir, unit), 'w', encoding='utf-8') as f:
+                f.write(_SLEEP_SERVICE.format(status=self.sleep_service_status_path))
 
         # No generators: the host's (gpg-agent, xdg-autostart) add time and noise.
         no_generators = self._dir('no-generators')
@@ -279,6 +285,7 @@ class TestBed:
         '''Our logind mock; see templates/logind.py for the parameters.'''
         parameters.setdefault('WakealarmPath', self.wakealarm_path)
         parameters.setdefault('SuspendStatsPath', self.suspend_stats_dir)
+        parameters.setdefault('SleepServiceStatusPath', self.sleep_service_status_path)
         return self.start_mock('logind', os.path.join(HERE, 'templates', 'logind.py'),
                                'org.freedesktop.login1', '/org/freedesktop/login1', parameters)
 
@@ -335,6 +342,10 @@ class TestBed:
     @property
     def wakealarm_path(self):
         return os.path.join(self.rtc_dir, 'wakealarm')
+
+    @property
+    def sleep_service_status_path(self):
+        return os.path.join(self.root, 'sleep-service-status')
 
     @property
     def suspend_stats_dir(self):
@@ -563,6 +574,15 @@ ExecStart={dbus_daemon} --config-file={conf} --address=systemd: --nofork --nopid
 _TESTBED_TARGET = '''[Unit]
 Description=hostpm test bed
 Wants=dbus.socket dbus.service
+'''
+
+# what the mock logind runs as systemd-sleep would: its exit status is the
+# number in {status} (0 unless the mock is told the image cannot be written)
+_SLEEP_SERVICE = '''[Unit]
+Description=test bed stand-in for systemd-sleep
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'exit "$(cat {status} 2>/dev/null || echo 0)"'
 '''
 
 

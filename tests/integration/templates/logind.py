@@ -48,6 +48,18 @@ that a typo in a test cannot silently test something else):
       the "kernel" fails to suspend: suspend_stats/fail goes up by one and
       PrepareForSleep(false) follows at once, as logind does when its sleep
       job fails.
+  SleepServiceStatusPath
+      A file whose number is the exit status of the bed's stand-ins for
+      systemd-sleep's services (systemd-hibernate.service and its kin, in
+      the bed's unit directory). An image verb's sleep ends as logind's
+      does: that service runs when the host "resumes", and
+      PrepareForSleep(false) follows once its job is removed. Without it
+      no service runs.
+  ImageWriteFails
+      true: an image verb's service fails (exit status 1), as when the
+      kernel cannot write the image; suspend_stats/success is still
+      counted, standing for the clock jump the snapshot alone makes (the
+      bed cannot move CLOCK_BOOTTIME).
   SleepMaxSec
       Longest simulated sleep (default 30), so a test whose alarm is
       missing, in the past or far away still ends.
@@ -147,7 +159,12 @@ PARAMETERS = set(CAN_METHODS) | {
     'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
     'SuspendStatsPath', 'HoldSuspend', 'KernelSuspendFails',
     'MagicPacketInterface', 'MagicPacketWakes', 'ResumeUnit', 'FreezeUnits',
+    'SleepServiceStatusPath', 'ImageWriteFails',
 }
+
+# what logind's sleep target runs for an image verb
+IMAGE_UNITS = {'Hibernate': 'systemd-hibernate.service', 'HybridSleep': 'systemd-hybrid-sleep.service',
+               'SuspendThenHibernate': 'systemd-suspend-then-hibernate.service'}
 
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
 ERROR_BLOCKED_BY_INHIBITOR = 'org.freedesktop.login1.BlockedByInhibitorLock'
@@ -188,6 +205,8 @@ def load(mock, parameters):
     mock.wake_timer = 0
 
     mock.resume_unit = parameters.get('ResumeUnit', '')
+    mock.sleep_service_status_path = parameters.get('SleepServiceStatusPath', '')
+    mock.image_write_fails = bool(parameters.get('ImageWriteFails', False))
     mock.freeze_units = list(parameters.get('FreezeUnits', []))
     mock.magic_packets = []     # (time, asleep, woke)
     mock.magic_packet_wakes = bool(parameters.get('MagicPacketWakes', True))
@@ -358,9 +377,45 @@ def _end_sleep(mock, counter='success'):
     mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"}; '
              f'suspend_stats/{counter} counted)')
     _freeze(mock, False)
+    unit = IMAGE_UNITS.get(sleep['verb'])
+    if unit and mock.sleep_service_status_path:
+        _run_sleep_unit(mock, unit, 1 if mock.image_write_fails else 0)
+    else:
+        _after_sleep(mock)
+
+
+def _after_sleep(mock):
     _set_preparing(mock, False)
     if mock.resume_unit:
         _start_resume_unit(mock)
+
+
+def _run_sleep_unit(mock, unit, status):
+    '''The service systemd-sleep runs in, with this exit status; then, as
+    logind does once the sleep's job is gone, PrepareForSleep(false).'''
+    with open(mock.sleep_service_status_path, 'w', encoding='ascii') as f:
+        f.write(f'{status}\n')
+    done = []
+
+    def finish(why):
+        if done:
+            return
+        done.append(why)
+        receiver.remove()
+        mock.log(f'{unit}: {why}')
+        _after_sleep(mock)
+
+    def job_removed(_id, _job, name, result):
+        if name == unit:
+            finish(f'job removed ({result})')
+    receiver = mock.connection.add_signal_receiver(job_removed, 'JobRemoved', 'org.freedesktop.systemd1.Manager',
+                                                   'org.freedesktop.systemd1', '/org/freedesktop/systemd1')
+    manager = _systemd_manager(mock)
+    if not getattr(mock, 'subscribed', False):
+        manager.Subscribe()  # PID 1 sends JobRemoved only to subscribers
+        mock.subscribed = True
+    manager.StartUnit(unit, 'replace', reply_handler=lambda job: mock.log(f'started {unit}: {job}'),
+                      error_handler=lambda e: finish(f'could not start it: {e}'))
 
 
 def _start_resume_unit(mock):
