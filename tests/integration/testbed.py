@@ -383,13 +383,16 @@ class TestBed:
                 f.write(content)
 
     def make_hibernation(self, swap_kib=1048572, swap_used_kib=0, swaps=None, mem_total_kib=1015808,
-                         mem_free_kib=839680, image_size=415875072, resume='254:16', resume_present=True):
+                         mem_free_kib=839680, image_size=415875072, resume='254:16', resume_present=True,
+                         rtc_s4=True, proc_files=True):
         '''(Re)writes what a hibernation needs, as the kernel shows it:
         <proc>/swaps with one swap partition of swap_kib (or the lines
         `swaps`, a list of (name, type, size_kib, used_kib)), <proc>/meminfo,
         <sysfs>/power/image_size and /resume (None: no file), and
-        <sysfs>/dev/block/<resume> if resume_present. The defaults fit:
-        the image is about 172 MiB.'''
+        <sysfs>/dev/block/<resume> if resume_present, and the ACPI FADT
+        (<sysfs>/firmware/acpi/tables/FACP) with its RTC_S4 flag as rtc_s4
+        says (None: no table). proc_files=False, image_size=None: those
+        files are missing. The defaults fit: the image is about 172 MiB.'''
         if swaps is None:
             swaps = [('/dev/vdb', 'partition', swap_kib, swap_used_kib)] if swap_kib else []
         lines = ['Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority']
@@ -399,6 +402,12 @@ class TestBed:
                      f'MemTotal:       {mem_total_kib} kB\nMemFree:        {mem_free_kib} kB\n'
                      f'MemAvailable:   {mem_free_kib} kB\n',
                  os.path.join(self.sysfs_root, 'power', 'image_size'): f'{image_size}\n'}
+        for path in list(files):
+            if (image_size is None and path.endswith('image_size')) or \
+                    (not proc_files and path.startswith(self.proc_root)):
+                del files[path]
+                if os.path.exists(path):
+                    os.unlink(path)
         resume_path = os.path.join(self.sysfs_root, 'power', 'resume')
         if resume is not None:
             files[resume_path] = f'{resume}\n'
@@ -408,6 +417,15 @@ class TestBed:
         for path, content in files.items():
             with open(path, 'w', encoding='ascii') as f:
                 f.write(content)
+        tables = os.path.join(self.sysfs_root, 'firmware', 'acpi', 'tables')
+        shutil.rmtree(tables, ignore_errors=True)
+        if rtc_s4 is not None:
+            os.makedirs(tables)
+            fadt = bytearray(b'FACP' + bytes(240))
+            fadt[112:116] = (0x84a5 | (1 << 16 if rtc_s4 else 0)).to_bytes(4, 'little')  # q35's flags
+            with open(os.path.join(tables, 'FACP'), 'wb') as f:
+                f.write(fadt)
+            os.chmod(os.path.join(tables, 'FACP'), 0o400)
         block = os.path.join(self.sysfs_root, 'dev', 'block')
         shutil.rmtree(block, ignore_errors=True)
         os.makedirs(block)
