@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include "hibernate-check.h"
 #include "host-capabilities.h"
 #include "log.h"
 #include "logind-capabilities.h"
@@ -84,6 +85,8 @@ static void add_local_facts(HostCapabilities *h, Capabilities *c) {
         if (!c->rtc.device)
                 c->rtc.device = strdup(h->config->rtc_device);
         c->rtc.max_seconds = h->config->maximum_duration_usec / USEC_PER_SEC;
+        if (hibernate_capabilities_read(c, h->sysfs_root, swap_proc_root()) < 0)
+                log_oom();
 }
 
 /* The last source answered: complete the answer and hand it to everyone

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "bus-names.h"
+#include "hibernate-check.h"
 #include "log.h"
 #include "suspend-request-internal.h"
 #include "timespan.h"
@@ -358,7 +359,7 @@ void request_authorize(SuspendRequest *r) {
 }
 
 int schedule_check_capabilities(const Capabilities *c, SleepTarget target, sd_bus_error *error) {
-        const char *name = target_name(target);
+        const char *name = target_name(target), *problem;
 
         if (c->query_error != 0)
                 return sd_bus_error_setf(error, HOSTPM_ERROR_CAPABILITIES_UNKNOWN,
@@ -366,12 +367,20 @@ int schedule_check_capabilities(const Capabilities *c, SleepTarget target, sd_bu
                                          "(%s); nothing was scheduled.",
                                          name, c->query_error_message ? c->query_error_message
                                                                       : STRERROR(c->query_error));
+        /* with the image's problem, if the target writes one: logind's "na"
+         * does not say that it is the swap */
+        problem = sleep_target_writes_image(target) ? c->hibernate_problem : NULL;
         if (!capabilities_target_supported(c, target))
                 return sd_bus_error_setf(error, HOSTPM_ERROR_UNSUPPORTED_TARGET,
-                                         "This host does not support sleep target '%s' (logind answered '%s'); "
+                                         "This host does not support sleep target '%s' (logind answered '%s')%s%s; "
                                          "see hostpm-suspend --capabilities for what it supports.",
                                          name, target >= 0 && target < _SLEEP_TARGET_MAX && c->targets[target].raw
-                                                       ? c->targets[target].raw : "?");
+                                                       ? c->targets[target].raw : "?",
+                                         problem ? ": " : "", problem ? problem : "");
+        if (problem)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_UNSUPPORTED_TARGET,
+                                         "This host cannot hibernate for sleep target '%s': %s; nothing was scheduled.",
+                                         name, problem);
         if (!c->rtc.present || !c->rtc.has_wakealarm)
                 return sd_bus_error_setf(error, HOSTPM_ERROR_NO_WAKE_ALARM,
                                          "RTC %s has no wake alarm (%s/class/rtc/%s/wakealarm); hostpm never "

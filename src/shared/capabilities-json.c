@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 
 #include "capabilities-json.h"
+#include "hibernate-check.h"
 #include "json-util.h"
 #include "macro.h"
 
@@ -65,7 +66,7 @@ static json_object *sleep_targets_to_json(const Capabilities *c) {
         return TAKE_PTR(o);
 }
 
-static json_object *wake_alarm_to_json(const RtcInfo *rtc) {
+static json_object *wake_alarm_to_json(const RtcInfo *rtc, RtcS4Wake s4_wake) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
         if (!o ||
@@ -76,10 +77,41 @@ static json_object *wake_alarm_to_json(const RtcInfo *rtc) {
                 if ((rtc->name && json_add(o, "driver", json_object_new_string(rtc->name)) < 0) ||
                     json_add(o, "wakealarm", json_object_new_boolean(rtc->has_wakealarm)) < 0 ||
                     json_add(o, "wakeup", json_object_new_string(rtc_wakeup_to_string(rtc->wakeup))) < 0 ||
-                    (rtc->alarm > 0 && json_add(o, "alarm", json_object_new_uint64(rtc->alarm)) < 0))
+                    (rtc->alarm > 0 && json_add(o, "alarm", json_object_new_uint64(rtc->alarm)) < 0) ||
+                    json_add(o, "s4_wake", json_object_new_string(rtc_s4_wake_to_string(s4_wake))) < 0)
                         return NULL;
         }
         if (json_add(o, "max_seconds", json_object_new_uint64(rtc->max_seconds)) < 0)
+                return NULL;
+        return TAKE_PTR(o);
+}
+
+/* As in the XML: what disk, hybrid and suspend-then-hibernate need. */
+static json_object *hibernation_to_json(const Capabilities *c) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        const HibernateInfo *h = &c->hibernate;
+        char dev[32];
+
+        if (!o ||
+            json_add(o, "possible", json_object_new_boolean(!c->hibernate_problem)) < 0)
+                return NULL;
+        if (h->swaps_error == 0 &&
+            (json_add(o, "swaps", json_object_new_uint64(h->n_swaps)) < 0 ||
+             json_add(o, "swap_total", json_object_new_uint64(h->swap_total)) < 0 ||
+             json_add(o, "swap_free", json_object_new_uint64(h->swap_free)) < 0))
+                return NULL;
+        if ((hibernate_swap_needed(h) > 0 &&
+             json_add(o, "swap_needed", json_object_new_uint64(hibernate_swap_needed(h))) < 0) ||
+            (h->image_size > 0 && json_add(o, "image_size", json_object_new_uint64(h->image_size)) < 0) ||
+            (h->mem_in_use > 0 && json_add(o, "memory_in_use", json_object_new_uint64(h->mem_in_use)) < 0))
+                return NULL;
+        if (h->resume_error == 0) {
+                snprintf(dev, sizeof dev, "%u:%u", h->resume_major, h->resume_minor);
+                if (json_add(o, "resume_device", json_object_new_string(dev)) < 0 ||
+                    json_add(o, "resume_present", json_object_new_boolean(h->resume_present)) < 0)
+                        return NULL;
+        }
+        if (c->hibernate_problem && json_add(o, "problem", json_object_new_string(c->hibernate_problem)) < 0)
                 return NULL;
         return TAKE_PTR(o);
 }
@@ -99,7 +131,9 @@ int capabilities_to_json(const Capabilities *c, char **ret) {
                 return -ENOMEM;
 
         if (json_add(root, "sleep_targets", sleep_targets_to_json(c)) < 0 ||
-            json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc)) < 0)
+            json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc, c->rtc_s4_wake)) < 0)
+                return -ENOMEM;
+        if (c->hibernate_known && json_add(root, "hibernation", hibernation_to_json(c)) < 0)
                 return -ENOMEM;
         if (c->net.asked && json_add(root, "network_interfaces", net_interfaces_to_json(&c->net)) < 0)
                 return -ENOMEM;

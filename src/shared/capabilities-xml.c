@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
 #include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlwriter.h>
 
 #include "capabilities-xml.h"
+#include "hibernate-check.h"
 #include "macro.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(xmlDocPtr, xmlFreeDoc)
@@ -93,7 +96,7 @@ static void write_sleep_targets(Writer *x, const Capabilities *c) {
         end(x);
 }
 
-static void write_wake_alarm(Writer *x, const RtcInfo *rtc) {
+static void write_wake_alarm(Writer *x, const RtcInfo *rtc, RtcS4Wake s4_wake) {
         start(x, "wake_alarm");
         attr(x, "device", rtc->device ? rtc->device : "rtc0");
         attr(x, "present", yes_no(rtc->present));
@@ -104,8 +107,42 @@ static void write_wake_alarm(Writer *x, const RtcInfo *rtc) {
                 attr(x, "wakeup", rtc_wakeup_to_string(rtc->wakeup));
                 if (rtc->alarm > 0)
                         attr_u64(x, "alarm", rtc->alarm);
+                attr(x, "s4_wake", rtc_s4_wake_to_string(s4_wake));
         }
         attr_u64(x, "max_seconds", rtc->max_seconds);
+        end(x);
+}
+
+/* What disk, hybrid and suspend-then-hibernate need (hibernate-check.h). */
+static void write_hibernation(Writer *x, const Capabilities *c) {
+        const HibernateInfo *h = &c->hibernate;
+        char dev[32];
+
+        if (!c->hibernate_known)
+                return;
+        start(x, "hibernation");
+        attr(x, "possible", yes_no(!c->hibernate_problem));
+        if (h->swaps_error == 0) {
+                attr_u64(x, "swaps", h->n_swaps);
+                attr_u64(x, "swap_total", h->swap_total);
+                attr_u64(x, "swap_free", h->swap_free);
+        }
+        if (hibernate_swap_needed(h) > 0)
+                attr_u64(x, "swap_needed", hibernate_swap_needed(h));
+        if (h->image_size > 0)
+                attr_u64(x, "image_size", h->image_size);
+        if (h->mem_in_use > 0)
+                attr_u64(x, "memory_in_use", h->mem_in_use);
+        if (h->resume_error == 0) {
+                snprintf(dev, sizeof dev, "%u:%u", h->resume_major, h->resume_minor);
+                attr(x, "resume_device", dev);
+                attr(x, "resume_present", yes_no(h->resume_present));
+        }
+        if (c->hibernate_problem) {
+                start(x, "problem");
+                text(x, c->hibernate_problem);
+                end(x);
+        }
         end(x);
 }
 
@@ -165,7 +202,8 @@ int capabilities_to_xml(const Capabilities *c, char **ret) {
         if (c->query_error == 0)
                 write_power_management(&x, c);
         write_sleep_targets(&x, c);
-        write_wake_alarm(&x, &c->rtc);
+        write_wake_alarm(&x, &c->rtc, c->rtc_s4_wake);
+        write_hibernation(&x, c);
         write_network_interfaces(&x, &c->net);
         if (x.r >= 0)
                 x.r = xmlTextWriterEndDocument(x.w);
@@ -268,8 +306,8 @@ static int parse_sleep_targets(xmlNodePtr st, Capabilities *c) {
         return 0;
 }
 
-static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc) {
-        _cleanup_free_ char *wakeup = NULL;
+static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc, RtcS4Wake *s4_wake) {
+        _cleanup_free_ char *wakeup = NULL, *s4 = NULL;
         int r;
 
         /* a repeated <wake_alarm> replaces the earlier one, as a repeated
@@ -294,7 +332,63 @@ static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc) {
         wakeup = get_prop(n, "wakeup");
         rtc->wakeup = streq_ptr(wakeup, "enabled") ? RTC_WAKEUP_ENABLED :
                       streq_ptr(wakeup, "disabled") ? RTC_WAKEUP_DISABLED : RTC_WAKEUP_UNKNOWN;
+        s4 = get_prop(n, "s4_wake");
+        *s4_wake = rtc_s4_wake_from_string(s4);
         return get_prop_u64(n, "alarm", &rtc->alarm);
+}
+
+static int parse_hibernation(xmlNodePtr n, Capabilities *c) {
+        HibernateInfo h = { .swaps_error = -ENODATA, .resume_error = -ENODATA };
+        _cleanup_free_ char *swaps = get_prop(n, "swaps"), *dev = get_prop(n, "resume_device");
+        uint64_t needed = 0, v = 0;
+        bool possible;
+        int r;
+
+        r = get_prop_bool(n, "possible", &possible);
+        if (r < 0)
+                return r;
+        if (swaps) {
+                h.swaps_error = 0;
+                r = get_prop_u64(n, "swaps", &v);
+                if (r >= 0)
+                        r = get_prop_u64(n, "swap_total", &h.swap_total);
+                if (r >= 0)
+                        r = get_prop_u64(n, "swap_free", &h.swap_free);
+                if (r < 0 || v > UINT_MAX)
+                        return -EBADMSG;
+                h.n_swaps = (unsigned) v;
+        }
+        r = get_prop_u64(n, "swap_needed", &needed);
+        if (r >= 0)
+                r = get_prop_u64(n, "image_size", &h.image_size);
+        if (r >= 0)
+                r = get_prop_u64(n, "memory_in_use", &h.mem_in_use);
+        if (r < 0)
+                return r;
+        if (dev) {
+                if (sscanf(dev, "%u:%u", &h.resume_major, &h.resume_minor) != 2)
+                        return -EBADMSG;
+                h.resume_error = 0;
+                r = get_prop_bool(n, "resume_present", &h.resume_present);
+                if (r < 0)
+                        return r;
+        }
+        free(c->hibernate_problem);
+        c->hibernate_problem = NULL;
+        if (!possible) {
+                xmlChar *t = NULL;
+
+                for (xmlNodePtr e = n->children; e; e = e->next)
+                        if (node_is(e, "problem"))
+                                t = xmlNodeGetContent(e);
+                c->hibernate_problem = strdup(t ? (const char *) t : "not possible");
+                xmlFree(t);
+                if (!c->hibernate_problem)
+                        return -ENOMEM;
+        }
+        c->hibernate = h;
+        c->hibernate_known = true;
+        return 0;
 }
 
 static int parse_network_interfaces(xmlNodePtr n, NetInterfaces *ret) {
@@ -376,7 +470,9 @@ int capabilities_from_xml(const char *xml, Capabilities *ret) {
                         r = parse_sleep_targets(n, &c);
                         have_targets = true;
                 } else if (node_is(n, "wake_alarm"))
-                        r = parse_wake_alarm(n, &c.rtc);
+                        r = parse_wake_alarm(n, &c.rtc, &c.rtc_s4_wake);
+                else if (node_is(n, "hibernation"))
+                        r = parse_hibernation(n, &c);
                 else if (node_is(n, "network_interfaces"))
                         r = parse_network_interfaces(n, &c.net);
                 else

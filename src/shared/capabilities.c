@@ -59,6 +59,7 @@ void capabilities_done(Capabilities *c) {
         for (size_t i = 0; i < ELEMENTSOF(c->targets); i++)
                 free(c->targets[i].raw);
         rtc_info_done(&c->rtc);
+        free(c->hibernate_problem);
         net_interfaces_done(&c->net);
         *c = (Capabilities) {0};
 }

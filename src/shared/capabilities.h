@@ -12,7 +12,9 @@
 #include "macro.h"
 #include "net-interfaces.h"
 #include "rtc.h"
+#include "rtc-s4-wake.h"
 #include "sleep-target.h"
+#include "swap-info.h"
 
 /* Every answer logind's Can*() may give. The platform supports the target
  * for all but NO, NA and UNKNOWN; the *INHIBIT* answers add that something
@@ -50,6 +52,11 @@ typedef struct Capabilities {
 
         TargetCapability targets[_SLEEP_TARGET_MAX];
         RtcInfo rtc;
+        RtcS4Wake rtc_s4_wake;
+        /* disk, hybrid, suspend-then-hibernate (hibernate-check.h) */
+        bool hibernate_known;    /* read for this document; false: no <hibernation> element */
+        HibernateInfo hibernate;
+        char *hibernate_problem; /* NULL: the image fits and can be read back */
         NetInterfaces net;       /* asked=false: not known (no element in the document) */
 } Capabilities;
 

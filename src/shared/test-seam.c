@@ -15,6 +15,7 @@
 
 static const char *const test_seam_names[_TEST_SEAM_MAX] = {
         [TEST_SEAM_SYSFS_ROOT]          = "HOSTPM_SYSFS_ROOT",
+        [TEST_SEAM_PROC_ROOT]           = "HOSTPM_PROC_ROOT",
         [TEST_SEAM_CONFIG_DIR]          = "HOSTPM_CONFIG_DIR",
         [TEST_SEAM_STATE_DIR]           = "HOSTPM_STATE_DIR",
         [TEST_SEAM_SLEEP_PATH]          = "HOSTPM_SLEEP_PATH",

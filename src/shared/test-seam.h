@@ -2,7 +2,7 @@
 #pragma once
 
 /* Test seams: environment variables through which the test suites point
- * hostpm at a fake RTC, a configuration, a state directory and the build
+ * hostpm at a fake RTC, fake swap and memory figures, a configuration, a state directory and the build
  * tree's helper, and shorten its timeouts. Only a build configured with
  * -Dtest-seams=true reads them; in a release build every seam reads as
  * unset and the variables' names are not even in the binaries, so a stray
@@ -18,6 +18,7 @@
 
 typedef enum TestSeam {
         TEST_SEAM_SYSFS_ROOT,            /* HOSTPM_SYSFS_ROOT: stands for /sys */
+        TEST_SEAM_PROC_ROOT,             /* HOSTPM_PROC_ROOT: stands for /proc (swaps, meminfo) */
         TEST_SEAM_CONFIG_DIR,            /* HOSTPM_CONFIG_DIR: instead of SYSCONFDIR/hostpm */
         TEST_SEAM_STATE_DIR,             /* HOSTPM_STATE_DIR: without STATE_DIRECTORY, instead of /var/lib/hostpm */
         TEST_SEAM_SLEEP_PATH,            /* HOSTPM_SLEEP_PATH: the helper hostpmd schedules */

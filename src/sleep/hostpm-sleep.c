@@ -51,6 +51,7 @@ static void context_done(Context *c) {
         outcome_done(&c->outcome);
         free(c->method);
         free(c->refusal);
+        free(c->image_failure);
         sleep_args_done(&c->args);
 }
 

@@ -35,6 +35,7 @@ typedef struct Context {
         bool sleep_started;        /* PrepareForSleep(true) seen */
         bool resumed;              /* PrepareForSleep(false) seen after it, and the kernel agrees */
         bool kernel_failed;        /* ... but the kernel says its suspend failed */
+        char *image_failure;       /* ... or the hibernation's service failed: how */
         bool refused;              /* logind said no: the alarm goes */
         char *refusal;             /* its words, if memory allowed */
         SleepEvidence committed, at_resume;

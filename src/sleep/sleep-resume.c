@@ -11,11 +11,13 @@
 #include <time.h>
 
 #include "bus-names.h"
+#include "hibernate-check.h"
 #include "hostpm-sleep.h"
 #include "log.h"
 #include "rtc-alarm.h"
 #include "rtc.h"
 #include "sleep-evidence.h"
+#include "sleep-unit.h"
 #include "timespan.h"
 
 /* SD_LOGIND_ROOT_CHECK_INHIBITORS from systemd's logind headers: makes
@@ -25,8 +27,26 @@
 
 /* logind's PrepareForSleep(false), and what the kernel says about it. */
 static void prepare_for_sleep_ended(Context *c) {
+        ResumeEvidence evidence;
+
         sleep_evidence_read(rtc_sysfs_root(), &c->at_resume);
-        switch (resume_evidence(&c->committed, &c->at_resume)) {
+        evidence = resume_evidence(&c->committed, &c->at_resume);
+        if (sleep_target_writes_image(c->args.target)) {
+                SleepUnitRun run;
+
+                /* the clocks jump at the snapshot alone (sleep-unit.h) */
+                if (sleep_unit_read(c->bus, c->args.target, &run) < 0)
+                        log_warning("Could not ask systemd about %s; without it a hibernation is not "
+                                    "taken as done.", sleep_target_to_sleep_unit(c->args.target));
+                else
+                        log_info("%s: %s, result %s, started at %" PRIu64 " us (CLOCK_MONOTONIC; logind was "
+                                 "asked at %" PRIu64 ").", sleep_target_to_sleep_unit(c->args.target),
+                                 run.active_state, run.result, run.start_monotonic, c->committed.mono_before_usec);
+                free(c->image_failure);
+                evidence = image_resume_evidence(c->args.target, &run, c->committed.mono_before_usec, evidence,
+                                                 &c->image_failure);
+        }
+        switch (evidence) {
         case RESUME_EVIDENCE_SLEPT:
                 c->resumed = true;
                 break;
@@ -82,6 +102,14 @@ int step_subscribe(Context *c) {
                                 LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
         if (r < 0)
                 return fail(c, "could not subscribe to logind's PrepareForSleep: %s", STRERROR(r));
+        /* and the hibernation's service kept, to read its result at resume */
+        if (sleep_target_writes_image(c->args.target)) {
+                r = sleep_unit_ref(c->bus, c->args.target);
+                if (r < 0)
+                        return fail(c, "could not ask systemd to keep %s loaded (RefUnit), so its result "
+                                    "could not be seen: %s", sleep_target_to_sleep_unit(c->args.target),
+                                    STRERROR(r));
+        }
         return 0;
 }
 
@@ -198,6 +226,11 @@ int step_wait_for_resume(Context *c) {
         int r;
 
         r = sd_event_loop(c->event);
+
+        if (c->kernel_failed && sleep_target_writes_image(c->args.target)) {
+                clear_alarm(c);
+                return fail(c, "%s", c->image_failure ? c->image_failure : "the hibernation failed");
+        }
 
         if (c->kernel_failed) {
                 clear_alarm(c);

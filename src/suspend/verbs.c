@@ -7,6 +7,7 @@
 #include "capabilities-json.h"
 #include "capabilities-xml.h"
 #include "escape.h"
+#include "hibernate-check.h"
 #include "json-util.h"
 #include "log.h"
 #include "macro.h"
@@ -90,6 +91,31 @@ static void print_network_interfaces(const NetInterfaces *n) {
         }
 }
 
+/* disk, hybrid, suspend-then-hibernate: whether the image fits and can
+ * be read back (hibernate-check.h) */
+static void print_hibernation(const Capabilities *c) {
+        const HibernateInfo *h = &c->hibernate;
+
+        if (!c->hibernate_known)
+                return;
+        printf("Hibernation:   %s", c->hibernate_problem ? "not possible" : "possible");
+        if (h->swaps_error == 0)
+                printf(", swap %" PRIu64 " MiB free of %" PRIu64 " MiB in %u", (h->swap_free + MIB / 2) / MIB,
+                       (h->swap_total + MIB / 2) / MIB, h->n_swaps);
+        if (hibernate_swap_needed(h) > 0)
+                printf(", image needs about %" PRIu64 " MiB", (hibernate_swap_needed(h) + MIB - 1) / MIB);
+        if (h->resume_error == 0)
+                printf(", resume device %u:%u%s", h->resume_major, h->resume_minor,
+                       h->resume_major == 0 && h->resume_minor == 0 ? " (none)" :
+                       h->resume_present ? "" : " (missing)");
+        printf("\n");
+        if (c->hibernate_problem) {
+                _cleanup_free_ char *why = esc(c->hibernate_problem);
+
+                printf("               %s\n", strnull(why));
+        }
+}
+
 static void print_capabilities_table(const Capabilities *c) {
         if (c->query_error == 0) {
                 printf("%-24s %-10s %s\n", "TARGET", "SUPPORTED", "LOGIND");
@@ -122,10 +148,11 @@ static void print_capabilities_table(const Capabilities *c) {
                        rtc_wakeup_to_string(c->rtc.wakeup));
                 if (c->rtc.alarm > 0)
                         printf(", alarm pending at %" PRIu64, c->rtc.alarm);
-                printf("\n");
+                printf(", wakes from S4: %s\n", rtc_s4_wake_to_string(c->rtc_s4_wake));
         }
         char buf[DURATION_MAX_STRING];
         printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, usec_from_sec(c->rtc.max_seconds)));
+        print_hibernation(c);
         print_network_interfaces(&c->net);
 }
 

@@ -42,9 +42,10 @@ def all_answers(answer):
 
 
 class Case:
-    def __init__(self, logind, rtc=None, env=None, status=EXIT_OK, warning=()):
+    def __init__(self, logind, rtc=None, env=None, status=EXIT_OK, warning=(), hibernation=None):
         self.logind = logind    # mock parameters; None: no logind on the bus
         self.rtc = rtc          # make_rtc() arguments; None: the default RTC
+        self.hibernation = hibernation or {}  # make_hibernation() arguments
         self.env = env or {}    # for hostpmd (set before the bed starts) and the CLI
         self.status = status
         self.warning = warning  # what stderr must name; () means stderr stays empty
@@ -87,6 +88,13 @@ GOLDEN_CASES = {
     'rtc-no-wakeup-file': Case({}, rtc={'wakeup': None}),
     'rtc-no-wakealarm': Case({}, rtc={'wakealarm': False}),
     'rtc-alarm-pending': Case({}, rtc={'alarm': 4102444800}),  # 2100-01-01
+    # what disk, hybrid and suspend-then-hibernate need (issue 13, item 7)
+    'hibernation-swap-too-small': Case({}, hibernation={'swap_kib': 2044}),
+    'hibernation-no-swap': Case(answers('yes', 'na', 'na', 'na'), hibernation={'swap_kib': 0}),
+    'hibernation-no-resume-device': Case({}, hibernation={'resume': '0:0'}),
+    'hibernation-facts-unreadable': Case({}, hibernation={'resume': None, 'image_size': None, 'proc_files': False,
+                                                          'rtc_s4': None}),
+    'rtc-no-s4-wake': Case({}, hibernation={'rtc_s4': False}),
 }
 
 
@@ -138,12 +146,20 @@ def xml_as_json(document):
         sleep_targets['error'] = {'name': error.get('name'), 'message': error.text or ''}
 
     wake_alarm = {'device': wake.get('device'), 'present': yes[wake.get('present')]}
-    for key in ('driver', 'wakealarm', 'wakeup', 'alarm', 'max_seconds'):
+    for key in ('driver', 'wakealarm', 'wakeup', 'alarm', 's4_wake', 'max_seconds'):
         value = wake.get(key)
         if value is not None:
-            wake_alarm[key] = int(value) if key in ('alarm', 'max_seconds') else yes.get(value, value)
-    return {'power_management': None if pm is None else [e.tag for e in pm],
-            'sleep_targets': sleep_targets, 'wake_alarm': wake_alarm}
+            wake_alarm[key] = (int(value) if key in ('alarm', 'max_seconds') else
+                               value if key == 's4_wake' else yes.get(value, value))
+    document = {'power_management': None if pm is None else [e.tag for e in pm],
+                'sleep_targets': sleep_targets, 'wake_alarm': wake_alarm}
+    hib = host.find('hibernation')
+    if hib is not None:
+        numbers = ('swaps', 'swap_total', 'swap_free', 'swap_needed', 'image_size', 'memory_in_use')
+        document['hibernation'] = {k: int(v) if k in numbers else yes.get(v, v) for k, v in hib.attrib.items()}
+        if hib.find('problem') is not None:
+            document['hibernation']['problem'] = hib.find('problem').text
+    return document
 
 
 def run_cli(bed, case, *args):
@@ -162,6 +178,8 @@ def golden(name, case):
         xmllint()
         bed.setenv(**case.env)
         bed.start(logind=case.logind, rtc=case.rtc, hostpmd=True)
+        if case.hibernation:
+            bed.make_hibernation(**case.hibernation)
         document = run_cli(bed, case, '--xml')
         text = run_cli(bed, case, '--json')
         compare_expected(f'{name}.xml', document)
@@ -203,6 +221,13 @@ def table(bed):
     check_equal((r.returncode, r.stderr), (EXIT_OK, ''), 'exit status and stderr')
     for target in ('mem', 'disk', 'hybrid', 'suspend-then-hibernate', 'rtc0'):
         check(target in r.stdout, f'{target} missing from the table:\n{r.stdout}')
+    for words in ('wakes from S4: yes', 'Hibernation:   possible, swap 1024 MiB free of 1024 MiB in 1, '
+                  'image needs about 176 MiB, resume device 254:16'):
+        check(words in r.stdout, f'{words!r} missing from the table:\n{r.stdout}')
+    bed.make_hibernation(swap_kib=2044)
+    r = bed.run([bed.cli, '--capabilities'])
+    check('Hibernation:   not possible' in r.stdout and 'swap too small: 2 MiB free' in r.stdout,
+          f'the table says why hibernation is not possible:\n{r.stdout}')
 
 
 def unprivileged_caller(bed):

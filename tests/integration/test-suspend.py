@@ -216,6 +216,73 @@ def unsupported_target(bed):
     journal_entries(bed, 'REFUSED')
 
 
+def hibernate_refusals(bed):
+    '''A hibernation the kernel could not write or no boot could read back
+    is refused before anything is scheduled, naming the problem and what
+    would do: no swap, a swap smaller than the image (the smaller of
+    image_size and the memory in use, plus 4 MiB), no resume device, a
+    resume device that is missing.'''
+    watch = start_cycle(bed)
+    need = (1015808 - 839680) // 1024 + 4  # the bed's memory in use, MiB, and the kernel's I/O pages
+    for name, facts, targets, words in (
+            ('no swap', dict(swap_kib=0), ['disk', 'hybrid', 'suspend-then-hibernate'],
+             ['no swap is active', f'needs about {need} MiB']),
+            ('only zram', dict(swaps=[('/dev/zram0', 'partition', 1048572, 0)]), ['disk'],
+             ['no swap is active', 'zram']),
+            ('swap too small', dict(swap_kib=2044), ['disk', 'hybrid'],
+             ['swap too small: 2 MiB free', f'the image needs about {need} MiB']),
+            ('swap mostly used', dict(swap_used_kib=1048572 - 100 * 1024), ['disk'],
+             ['swap too small: 100 MiB free (of 1024 MiB)']),
+            ('image_size above what fits', dict(swap_kib=100 * 1024, image_size=150 * 2**20, mem_free_kib=0),
+             ['disk'], ['swap too small', 'needs about 154 MiB']),
+            ('resume 0:0', dict(resume='0:0'), ['disk', 'suspend-then-hibernate'],
+             ['no resume device', 'power/resume is 0:0', 'resume=']),
+            ('resume device missing', dict(resume='8:3', resume_present=False), ['hybrid'],
+             ['resume device 8:3', 'is missing'])):
+        bed.make_hibernation(**facts)
+        for target in targets:
+            r = cli(bed, f'--target={target}', '2s', status=EXIT_REFUSED)
+            for w in words + [f"'{target}'"]:
+                check(w in r.stderr, f'{name}, --target={target}: the error says {w!r}: {r.stderr!r}')
+            check_nothing_scheduled(bed, watch)
+        # mem writes no image
+        cli(bed, '--target=mem', '--dry-run', '2s')
+    journal_entries(bed, 'REFUSED', count=11)
+    # image_size below the memory in use: the kernel frees memory down to
+    # it, so a swap that holds image_size does
+    bed.make_hibernation(swap_kib=60 * 1024, image_size=50 * 2**20)
+    plan = schedule(bed, '--target=disk', '2s')
+    check_resumed(bed, plan['id'], 'disk', 2)
+
+
+def hibernate_image_fails(bed):
+    '''The kernel cannot write the image: systemd-hibernate.service fails,
+    though the snapshot alone moved the clock (suspend_stats/success here).
+    Recorded as failed with systemd's word, and the alarm cleared.'''
+    for target in ('disk', 'hybrid'):
+        if target == 'disk':
+            start_cycle(bed, logind={'ImageWriteFails': True})
+        plan = schedule(bed, f'--target={target}', '2s')
+        p = wait_for_outcome(bed, plan['id'])
+        unit = 'systemd-hibernate.service' if target == 'disk' else 'systemd-hybrid-sleep.service'
+        check_equal(p['LastResult'], 'failed', f'--target={target}: the outcome ({p["LastError"]!r})')
+        for w in (f'{unit} failed', 'exit-code', 'exit status 1'):
+            check(w in p['LastError'], f'--target={target}: the error says {w!r}: {p["LastError"]!r}')
+        check_equal(wakealarm(bed), '0', f'--target={target}: the alarm is cleared')
+        wait_nothing_left(bed, 'after the failed hibernation')
+
+
+def hibernate_no_swap_na(bed):
+    '''With no swap logind answers "na"; the refusal names the swap too.'''
+    bed.make_rtc()
+    bed.make_hibernation(swap_kib=0)
+    watch = start_cycle(bed, logind={'CanHibernate': 'na'})
+    r = cli(bed, '--target=disk', '2s', status=EXIT_REFUSED)
+    for w in ("'disk'", "logind answered 'na'", 'no swap is active'):
+        check(w in r.stderr, f'the error says {w!r}: {r.stderr!r}')
+    check_nothing_scheduled(bed, watch)
+
+
 def target_not_allowed(bed):
     '''AllowedTargets= in hostpm.conf narrows what logind supports.'''
     watch = start_cycle(bed, config=CYCLE_CONFIG + 'AllowedTargets=mem\n')
@@ -498,6 +565,9 @@ CASES = {
     'target-suspend-then-hibernate': target_case('suspend-then-hibernate', 'SuspendThenHibernate'),
     'unsupported-target': unsupported_target,
     'target-not-allowed': target_not_allowed,
+    'hibernate-refusals': hibernate_refusals,
+    'hibernate-no-swap-na': hibernate_no_swap_na,
+    'hibernate-image-fails': hibernate_image_fails,
     'refusals': refusals,
     'cancel': cancel,
     'cancel-too-late': cancel_too_late,

@@ -10,6 +10,9 @@ Every test runs in private mount, PID and cgroup namespaces, with:
     dbusmock's stock polkitd;
   * a fake RTC under a fake sysfs root (HOSTPM_SYSFS_ROOT), and the kernel's
     suspend_stats there, which the mock logind counts as a kernel would;
+  * a host that can hibernate: a 1 GiB swap in a fake /proc
+    (HOSTPM_PROC_ROOT: swaps, meminfo), image_size and a resume device in
+    the fake sysfs (make_hibernation());
   * a stand-in for journald (fakejournal.py) that keeps what the manager and
     its units log.
 
@@ -131,6 +134,7 @@ class TestBed:
         self.unit_dir = d('config/systemd/user')
         self.service_dir = d('dbus-services')  # the bus's <servicedir>, for activation
         self.sysfs_root = d('sysfs')
+        self.proc_root = d('proc')
         self.hostpm_config_dir = d('hostpm-config')  # empty: hostpm's defaults
         self.tmp = d('tmp')
         self.bus_address = f'unix:path={self.runtime_dir}/bus'
@@ -147,6 +151,7 @@ class TestBed:
                    DBUS_SYSTEM_BUS_ADDRESS=self.bus_address,
                    # hostpm's seams: nothing of the host's RTC, config or state
                    HOSTPM_SYSFS_ROOT=self.sysfs_root,
+                   HOSTPM_PROC_ROOT=self.proc_root,
                    HOSTPM_CONFIG_DIR=self.hostpm_config_dir,
                    HOSTPM_STATE_DIR=d('hostpm-state'))
         self.env = env  # seams set here before start_manager() reach its services too
@@ -245,6 +250,12 @@ class TestBed:
             f.write(_DBUS_DROPIN.format(dbus_daemon=DBUS_DAEMON, conf=os.path.join(self.root, 'bus.conf')))
         with open(os.path.join(self.unit_dir, 'testbed.target'), 'w', encoding='utf-8') as f:
             f.write(_TESTBED_TARGET)
+        # stand-ins for the services systemd-sleep hibernates in (the mock
+        # logind runs them; templates/logind.py, SleepServiceStatusPath)
+        for unit in ('systemd-hibernate.service', 'systemd-hybrid-sleep.service',
+                     'systemd-suspend-then-hibernate.service'):
+            with open(os.path.join(self.unit_dir, unit), 'w', encoding='utf-8') as f:
+                f.write(_SLEEP_SERVICE.format(status=self.sleep_service_status_path))
 
         # No generators: the host's (gpg-agent, xdg-autostart) add time and noise.
         no_generators = self._dir('no-generators')
@@ -274,6 +285,7 @@ class TestBed:
         '''Our logind mock; see templates/logind.py for the parameters.'''
         parameters.setdefault('WakealarmPath', self.wakealarm_path)
         parameters.setdefault('SuspendStatsPath', self.suspend_stats_dir)
+        parameters.setdefault('SleepServiceStatusPath', self.sleep_service_status_path)
         return self.start_mock('logind', os.path.join(HERE, 'templates', 'logind.py'),
                                'org.freedesktop.login1', '/org/freedesktop/login1', parameters)
 
@@ -332,6 +344,10 @@ class TestBed:
         return os.path.join(self.rtc_dir, 'wakealarm')
 
     @property
+    def sleep_service_status_path(self):
+        return os.path.join(self.root, 'sleep-service-status')
+
+    @property
     def suspend_stats_dir(self):
         return os.path.join(self.sysfs_root, 'power', 'suspend_stats')
 
@@ -345,6 +361,7 @@ class TestBed:
         logind counts up as a kernel would and hostpm-sleep takes as
         evidence of a sleep.'''
         if not self._rtc_made:
+            self.make_hibernation()
             os.makedirs(self.suspend_stats_dir, mode=0o755)
             for counter in ('success', 'fail'):
                 with open(os.path.join(self.suspend_stats_dir, counter), 'w', encoding='ascii') as f:
@@ -364,6 +381,56 @@ class TestBed:
         for relative, content in files.items():
             with open(os.path.join(self.rtc_dir, relative), 'w', encoding='ascii') as f:
                 f.write(content)
+
+    def make_hibernation(self, swap_kib=1048572, swap_used_kib=0, swaps=None, mem_total_kib=1015808,
+                         mem_free_kib=839680, image_size=415875072, resume='254:16', resume_present=True,
+                         rtc_s4=True, proc_files=True):
+        '''(Re)writes what a hibernation needs, as the kernel shows it:
+        <proc>/swaps with one swap partition of swap_kib (or the lines
+        `swaps`, a list of (name, type, size_kib, used_kib)), <proc>/meminfo,
+        <sysfs>/power/image_size and /resume (None: no file), and
+        <sysfs>/dev/block/<resume> if resume_present, and the ACPI FADT
+        (<sysfs>/firmware/acpi/tables/FACP) with its RTC_S4 flag as rtc_s4
+        says (None: no table). proc_files=False, image_size=None: those
+        files are missing. The defaults fit: the image is about 172 MiB.'''
+        if swaps is None:
+            swaps = [('/dev/vdb', 'partition', swap_kib, swap_used_kib)] if swap_kib else []
+        lines = ['Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority']
+        lines += [f'{n:<40}{t}\t{size}\t\t{used}\t\t-2' for n, t, size, used in swaps]
+        files = {os.path.join(self.proc_root, 'swaps'): '\n'.join(lines) + '\n',
+                 os.path.join(self.proc_root, 'meminfo'):
+                     f'MemTotal:       {mem_total_kib} kB\nMemFree:        {mem_free_kib} kB\n'
+                     f'MemAvailable:   {mem_free_kib} kB\n',
+                 os.path.join(self.sysfs_root, 'power', 'image_size'): f'{image_size}\n'}
+        for path in list(files):
+            if (image_size is None and path.endswith('image_size')) or \
+                    (not proc_files and path.startswith(self.proc_root)):
+                del files[path]
+                if os.path.exists(path):
+                    os.unlink(path)
+        resume_path = os.path.join(self.sysfs_root, 'power', 'resume')
+        if resume is not None:
+            files[resume_path] = f'{resume}\n'
+        elif os.path.exists(resume_path):
+            os.unlink(resume_path)
+        os.makedirs(os.path.join(self.sysfs_root, 'power'), exist_ok=True)
+        for path, content in files.items():
+            with open(path, 'w', encoding='ascii') as f:
+                f.write(content)
+        tables = os.path.join(self.sysfs_root, 'firmware', 'acpi', 'tables')
+        shutil.rmtree(tables, ignore_errors=True)
+        if rtc_s4 is not None:
+            os.makedirs(tables)
+            fadt = bytearray(b'FACP' + bytes(240))
+            fadt[112:116] = (0x84a5 | (1 << 16 if rtc_s4 else 0)).to_bytes(4, 'little')  # q35's flags
+            with open(os.path.join(tables, 'FACP'), 'wb') as f:
+                f.write(fadt)
+            os.chmod(os.path.join(tables, 'FACP'), 0o400)
+        block = os.path.join(self.sysfs_root, 'dev', 'block')
+        shutil.rmtree(block, ignore_errors=True)
+        os.makedirs(block)
+        if resume and resume_present:
+            os.makedirs(os.path.join(block, resume))
 
     # Using the bus
 
@@ -525,6 +592,15 @@ ExecStart={dbus_daemon} --config-file={conf} --address=systemd: --nofork --nopid
 _TESTBED_TARGET = '''[Unit]
 Description=hostpm test bed
 Wants=dbus.socket dbus.service
+'''
+
+# what the mock logind runs as systemd-sleep would: its exit status is the
+# number in {status} (0 unless the mock is told the image cannot be written)
+_SLEEP_SERVICE = '''[Unit]
+Description=test bed stand-in for systemd-sleep
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'exit "$(cat {status} 2>/dev/null || echo 0)"'
 '''
 
 

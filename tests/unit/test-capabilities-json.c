@@ -57,6 +57,7 @@ static void test_mixed(void **state) {
                 "    \"driver\": \"rtc_cmos\",\n"
                 "    \"wakealarm\": true,\n"
                 "    \"wakeup\": \"enabled\",\n"
+                "    \"s4_wake\": \"unknown\",\n"
                 "    \"max_seconds\": 82800\n"
                 "  }\n"
                 "}");

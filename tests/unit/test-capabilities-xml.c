@@ -88,7 +88,7 @@ static void test_mixed(void **state) {
                 "      <target name=\"hybrid\" supported=\"no\" blocked=\"no\" logind=\"na\"/>\n"
                 "      <target name=\"suspend-then-hibernate\" supported=\"yes\" blocked=\"yes\" logind=\"inhibited\"/>\n"
                 "    </sleep_targets>\n"
-                "    <wake_alarm device=\"rtc0\" present=\"yes\" driver=\"rtc_cmos\" wakealarm=\"yes\" wakeup=\"enabled\" max_seconds=\"82800\"/>\n"
+                "    <wake_alarm device=\"rtc0\" present=\"yes\" driver=\"rtc_cmos\" wakealarm=\"yes\" wakeup=\"enabled\" s4_wake=\"unknown\" max_seconds=\"82800\"/>\n"
                 "  </host>\n"
                 "</capabilities>\n");
         check_valid(xml, true);
@@ -146,7 +146,7 @@ static void test_rtc_absent_and_alarm_pending(void **state) {
         c.rtc.wakeup = RTC_WAKEUP_DISABLED;
         c.rtc.alarm = 1795000000;
         assert_int_equal(capabilities_to_xml(&c, &xml2), 0);
-        assert_non_null(strstr(xml2, "wakeup=\"disabled\" alarm=\"1795000000\" max_seconds=\"82800\"/>"));
+        assert_non_null(strstr(xml2, "wakeup=\"disabled\" alarm=\"1795000000\" s4_wake=\"unknown\" max_seconds=\"82800\"/>"));
         check_valid(xml2, true);
 }
 
@@ -183,6 +183,45 @@ static void test_round_trip_failed_query(void **state) {
         assert_false(capabilities_target_supported(&back, SLEEP_TARGET_MEM));
         assert_int_equal(capabilities_to_xml(&back, &again), 0);
         assert_string_equal(xml, again);
+}
+
+/* What hibernation needs: valid, exact where it matters, read back the
+ * same, and the problem text escaped. */
+static void test_hibernation(void **state) {
+        _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
+        _cleanup_free_ char *xml = NULL, *again = NULL;
+
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
+        c.rtc_s4_wake = RTC_S4_WAKE_YES;
+        c.hibernate_known = true;
+        c.hibernate = (HibernateInfo) {
+                .n_swaps = 1, .swap_total = 2093056, .swap_free = 2093056,
+                .mem_in_use = 180355072, .image_size = 415875072,
+                .resume_major = 254, .resume_minor = 16, .resume_present = true,
+        };
+        c.hibernate_problem = strdup("swap too small: <2 MiB> & more");
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        check_valid(xml, true);
+        assert_non_null(strstr(xml, "s4_wake=\"yes\""));
+        assert_non_null(strstr(xml, "<hibernation possible=\"no\" swaps=\"1\" swap_total=\"2093056\" "
+                                    "swap_free=\"2093056\" swap_needed=\"184549376\" image_size=\"415875072\" "
+                                    "memory_in_use=\"180355072\" resume_device=\"254:16\" resume_present=\"yes\">"));
+        assert_non_null(strstr(xml, "<problem>swap too small: &lt;2 MiB&gt; &amp; more</problem>"));
+        assert_int_equal(capabilities_from_xml(xml, &back), 0);
+        assert_true(back.hibernate_known);
+        assert_int_equal(back.rtc_s4_wake, RTC_S4_WAKE_YES);
+        assert_string_equal(back.hibernate_problem, "swap too small: <2 MiB> & more");
+        assert_int_equal(capabilities_to_xml(&back, &again), 0);
+        assert_string_equal(xml, again);
+
+        /* possible, and nothing readable but that */
+        free(c.hibernate_problem);
+        c.hibernate_problem = NULL;
+        c.hibernate = (HibernateInfo) { .swaps_error = -ENOENT, .resume_error = -ENOENT };
+        free(xml);
+        assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+        check_valid(xml, true);
+        assert_non_null(strstr(xml, "<hibernation possible=\"yes\"/>"));
 }
 
 /* Interfaces: one with Wake-on-LAN, one without (veth), one unreadable;
@@ -272,6 +311,7 @@ int main(void) {
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_round_trip_failed_query),
                 cmocka_unit_test(test_network_interfaces),
+                cmocka_unit_test(test_hibernation),
                 cmocka_unit_test(test_garbage_is_refused),
         };
 

@@ -23,6 +23,7 @@ static const struct {
         const char *value;
 } seams[] = {
         { TEST_SEAM_SYSFS_ROOT,          "HOSTPM_SYSFS_ROOT",          "/tmp/hostpm-seam-sysfs" },
+        { TEST_SEAM_PROC_ROOT,           "HOSTPM_PROC_ROOT",           "/tmp/hostpm-seam-proc" },
         { TEST_SEAM_CONFIG_DIR,          "HOSTPM_CONFIG_DIR",          "/tmp/hostpm-seam-config" },
         { TEST_SEAM_STATE_DIR,           "HOSTPM_STATE_DIR",           "/tmp/hostpm-seam-state" },
         { TEST_SEAM_SLEEP_PATH,          "HOSTPM_SLEEP_PATH",          "/tmp/hostpm-seam-sleep" },

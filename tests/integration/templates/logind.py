@@ -48,6 +48,18 @@ that a typo in a test cannot silently test something else):
       the "kernel" fails to suspend: suspend_stats/fail goes up by one and
       PrepareForSleep(false) follows at once, as logind does when its sleep
       job fails.
+  SleepServiceStatusPath
+      A file whose number is the exit status of the bed's stand-ins for
+      systemd-sleep's services (systemd-hibernate.service and its kin, in
+      the bed's unit directory). An image verb's sleep ends as logind's
+      does: that service runs when the host "resumes", and
+      PrepareForSleep(false) follows once its job is removed. Without it
+      no service runs.
+  ImageWriteFails
+      true: an image verb's service fails (exit status 1), as when the
+      kernel cannot write the image; suspend_stats/success is still
+      counted, standing for the clock jump the snapshot alone makes (the
+      bed cannot move CLOCK_BOOTTIME).
   SleepMaxSec
       Longest simulated sleep (default 30), so a test whose alarm is
       missing, in the past or far away still ends.
@@ -155,6 +167,7 @@ PARAMETERS = set(CAN_METHODS) | {
     'BlockInhibitor', 'RefuseWhenInhibited', 'HoldWake',
     'SuspendStatsPath', 'HoldSuspend', 'KernelSuspendFails',
     'MagicPacketInterface', 'MagicPacketWakes', 'ResumeUnit', 'FreezeUnits',
+    'SleepServiceStatusPath', 'ImageWriteFails',
 }
 
 
@@ -193,6 +206,8 @@ def load(mock, parameters):
     mock.wake_timer = 0
 
     mock.resume_unit = parameters.get('ResumeUnit', '')
+    mock.sleep_service_status_path = parameters.get('SleepServiceStatusPath', '')
+    mock.image_write_fails = bool(parameters.get('ImageWriteFails', False))
     mock.freeze_units = list(parameters.get('FreezeUnits', []))
     mock.magic_packets = []     # (time, asleep, woke)
     mock.magic_packet_wakes = bool(parameters.get('MagicPacketWakes', True))

@@ -17,6 +17,10 @@ MAIN_IFACE = 'org.freedesktop.login1.Manager'
 ERROR_OPERATION_IN_PROGRESS = 'org.freedesktop.login1.OperationInProgress'
 ERROR_BLOCKED_BY_INHIBITOR = 'org.freedesktop.login1.BlockedByInhibitorLock'
 
+# what logind's sleep target runs for an image verb
+IMAGE_UNITS = {'Hibernate': 'systemd-hibernate.service', 'HybridSleep': 'systemd-hybrid-sleep.service',
+               'SuspendThenHibernate': 'systemd-suspend-then-hibernate.service'}
+
 
 def _read_number(path):
     '''The number in a fake RTC attribute, or None (absent, empty, garbage).'''
@@ -86,9 +90,45 @@ def _end_sleep(mock, counter='success'):
     mock.log(f'simulated sleep ends ({"alarm" if sleep["by_alarm"] else "no alarm"}; '
              f'suspend_stats/{counter} counted)')
     _freeze(mock, False)
+    unit = IMAGE_UNITS.get(sleep['verb'])
+    if unit and mock.sleep_service_status_path:
+        _run_sleep_unit(mock, unit, 1 if mock.image_write_fails else 0)
+    else:
+        _after_sleep(mock)
+
+
+def _after_sleep(mock):
     _set_preparing(mock, False)
     if mock.resume_unit:
         _start_resume_unit(mock)
+
+
+def _run_sleep_unit(mock, unit, status):
+    '''The service systemd-sleep runs in, with this exit status; then, as
+    logind does once the sleep's job is gone, PrepareForSleep(false).'''
+    with open(mock.sleep_service_status_path, 'w', encoding='ascii') as f:
+        f.write(f'{status}\n')
+    done = []
+
+    def finish(why):
+        if done:
+            return
+        done.append(why)
+        receiver.remove()
+        mock.log(f'{unit}: {why}')
+        _after_sleep(mock)
+
+    def job_removed(_id, _job, name, result):
+        if name == unit:
+            finish(f'job removed ({result})')
+    receiver = mock.connection.add_signal_receiver(job_removed, 'JobRemoved', 'org.freedesktop.systemd1.Manager',
+                                                   'org.freedesktop.systemd1', '/org/freedesktop/systemd1')
+    manager = _systemd_manager(mock)
+    if not getattr(mock, 'subscribed', False):
+        manager.Subscribe()  # PID 1 sends JobRemoved only to subscribers
+        mock.subscribed = True
+    manager.StartUnit(unit, 'replace', reply_handler=lambda job: mock.log(f'started {unit}: {job}'),
+                      error_handler=lambda e: finish(f'could not start it: {e}'))
 
 
 def _start_resume_unit(mock):

@@ -25,6 +25,10 @@ starttime() { sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20; }
 
 hostpm_setup
 swapon -L hostpm-swap || die "cannot enable the swap disk"
+# The resume device, as an initramfs does at boot for resume=: hostpm
+# refuses to write an image no boot would read back (0:0).
+lsblk -dno MAJ:MIN "$(swapon --show=NAME --noheadings)" | tr -d ' ' >/sys/power/resume \
+    || die "cannot make the swap disk the resume device"
 swapon --show --bytes >"$out/swaps.txt"
 cat /sys/power/state /sys/power/disk >"$out/power.txt"
 busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate \

@@ -52,6 +52,10 @@ save suspend-success-refusals "$(cat /sys/power/suspend_stats/success)"
 
 # Now a real one.
 swapon -L hostpm-swap || die "cannot enable the swap disk"
+# The resume device, as an initramfs does at boot for resume=: hostpm
+# refuses to write an image no boot would read back (0:0).
+lsblk -dno MAJ:MIN "$(swapon --show=NAME --noheadings)" | tr -d ' ' >/sys/power/resume \
+    || die "cannot make the swap disk the resume device"
 swapon --show --bytes >"$out/swaps.txt"
 cat /sys/power/disk >"$out/power-disk.txt"
 can CanHybridSleep >"$out/can-hybrid.txt"
