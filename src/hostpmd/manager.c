@@ -10,7 +10,9 @@
 #include "host-capabilities.h"
 #include "log.h"
 #include "manager.h"
+#include "next-timer.h"
 #include "outcome.h"
+#include "stay-awake.h"
 #include "suspend-request.h"
 #include "test-seam.h"
 
@@ -59,6 +61,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        stay_awake_free(m);
         suspend_requests_free_all(m);
         host_capabilities_cancel_all(m);
         pending_done(&m->pending);
@@ -183,6 +186,27 @@ static int property_get_allowed_targets(
         return sd_bus_message_close_container(reply);
 }
 
+static int property_get_stay_awake(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+        const char *id = stay_awake_id(m);
+
+        if (streq(property, "StayAwakeId"))
+                return sd_bus_message_append(reply, "s", id ? id : "");
+        return sd_bus_message_append(reply, "t", stay_awake_until_usec(m));
+}
+
+static int property_get_next_timers(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", m->config.next_timer_all ? "all" : "wake-system");
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
@@ -208,6 +232,14 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("MaximumDurationUSec", "t", NULL, offsetof(Manager, config.maximum_duration_usec),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AllowedTargets", "as", property_get_allowed_targets, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NextTimerLeadUSec", "t", NULL, offsetof(Manager, config.next_timer_lead_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NextTimers", "s", property_get_next_timers, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StayAwakeAfterWakeUSec", "t", NULL, offsetof(Manager, config.stay_awake_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StayAwakeId", "s", property_get_stay_awake, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("StayAwakeUntilUSec", "t", property_get_stay_awake, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 
         SD_BUS_METHOD_WITH_ARGS("GetCapabilities",
                                 SD_BUS_NO_ARGS,
@@ -229,6 +261,13 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", target, "t", wake_usec, "t", delay_usec, "t", flags),
                                 SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
                                 method_schedule_suspend_until,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ScheduleSuspendUntilNextTimer",
+                                SD_BUS_ARGS("s", target, "t", duration_usec, "t", wake_usec, "t", delay_usec,
+                                            "t", flags),
+                                SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec, "s", timer,
+                                              "t", timer_usec, "b", timer_decided),
+                                method_schedule_suspend_until_next_timer,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("CancelSuspend",
                                 SD_BUS_NO_ARGS,
@@ -309,6 +348,7 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
 
         manager_touch(m);
         emit_invalidation(m);
+        stay_awake_check(m);
 
         /* A cancelled start job (the unit being stopped) ends before the
          * helper does: it is over when the helper has exited, and a later
@@ -361,7 +401,7 @@ static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *
 static bool manager_is_idle(Manager *m) {
         const Pending *p = NULL;
 
-        if (m->requests || host_capabilities_busy(m))
+        if (m->requests || host_capabilities_busy(m) || stay_awake_busy(m))
                 return false;
         /* Stay while a suspend is pending, to tell followers how it ended. */
         manager_forget_pending(m);
@@ -443,8 +483,10 @@ int manager_connect_bus(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Failed to attach the bus to the event loop: %s", STRERROR(r));
 
-        /* an earlier hostpmd may have scheduled what is pending */
+        /* an earlier hostpmd may have scheduled what is pending, or
+         * seen a resume whose time awake is not over */
         follow_pending(m);
+        stay_awake_check(m);
 
         r = sd_event_add_time_relative(m->event, &m->idle_timer, CLOCK_MONOTONIC, m->idle_timeout_usec,
                                        USEC_PER_SEC, idle_timer_fired, m);

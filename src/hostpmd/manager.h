@@ -16,6 +16,7 @@
 
 typedef struct BusNameOwner BusNameOwner;
 typedef struct CapabilitiesWaiter CapabilitiesWaiter;
+typedef struct StayAwake StayAwake;
 typedef struct SuspendRequest SuspendRequest;
 
 typedef struct Manager {
@@ -41,6 +42,8 @@ typedef struct Manager {
          * helper left no record. Not state: lost with the process, and
          * then the record's own id is announced. */
         char *followed_id;
+
+        StayAwake *stay_awake;         /* StayAwakeAfterWake=: the inhibitor held after a resume (stay-awake.c) */
 
         /* Per event-loop iteration caches, so GetAll() asks systemd once. */
         uint64_t pending_cached_at;

@@ -15,6 +15,7 @@
 #include "suspend-plan.h"
 
 typedef struct Manager Manager;
+typedef struct NextTimerWait NextTimerWait;
 typedef struct SuspendRequest SuspendRequest;
 
 /* What a caller who is not authorized may have in flight: past either
@@ -49,6 +50,7 @@ struct SuspendRequest {
         CapabilitiesWaiter *capabilities_waiter;
         PolkitCheck *polkit;
         bool inhibitor_override_authorized;
+        NextTimerWait *next_timer;        /* ScheduleSuspendUntilNextTimer() (next-timer.c); else NULL */
         SuspendRequest *next, *prev;
 };
 
@@ -71,6 +73,11 @@ EventRequest event_request(const SuspendRequest *r);
  * within the caller's budget; returns the error's negative errno. */
 int refuse_early(Manager *m, sd_bus_message *message, const sd_bus_error *error, const char *target,
                  uint64_t asked_usec);
+
+/* Admits a schedule with its checked plan and starts its checks; takes
+ * next_timer (NULL but for ScheduleSuspendUntilNextTimer()). */
+int schedule_common(sd_bus_message *message, Manager *m, const SuspendPlan *plan, NextTimerWait *next_timer,
+                    sd_bus_error *error);
 
 /* Defined in cancel-request.c, called once polkit has said yes. */
 void cancel_act(SuspendRequest *r);
