@@ -312,7 +312,7 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
 
         if (a->next_timer)
                 r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
-                                       "ScheduleSuspendUntilNextTimer", &error, &reply, "sttttt", a->target,
+                                       "ScheduleSuspendUntilNextTimer", &error, &reply, "stttt", a->target,
                                        a->until ? 0 : a->duration_usec, a->until ? a->until_usec : 0,
                                        a->delay_usec, a->flags);
         else if (a->until)
