@@ -117,12 +117,17 @@ static int reply_inhibit(sd_bus_message *reply, void *userdata, sd_bus_error *re
 void stay_awake_check(Manager *m) {
         _cleanup_(outcome_done) Outcome o = {0};
         _cleanup_free_ char *why = NULL;
+        const Pending *p = NULL;
         uint64_t until, now;
         StayAwake *s;
         int r;
 
         if (m->config.stay_awake_usec == 0 || outcome_read(outcome_state_dir(), &o) < 0 ||
             o.result != OUTCOME_RESUMED || o.resumed_realtime_usec == 0)
+                return;
+        /* a helper still at work (its record between two of its own
+         * sleeps) must not be blocked by us; its end is seen again */
+        if (manager_get_pending(m, &p, NULL) > 0 && p->state == PENDING_SUSPENDING)
                 return;
         if (m->stay_awake && streq(m->stay_awake->id, o.id))
                 return;  /* held, or asked for, already */
