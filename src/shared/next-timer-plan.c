@@ -25,11 +25,15 @@ int next_timer_add(NextTimer *t, const Config *config, const char *unit, uint64_
         if (elapse_set(next_realtime_usec))
                 next = next_realtime_usec;
         /* systemd reports it in CLOCK_MONOTONIC even for WakeSystem=yes
-         * (which counts CLOCK_BOOTTIME): what is left, from now */
-        if (elapse_set(next_monotonic_usec)) {
-                uint64_t left = next_monotonic_usec > now_monotonic_usec ? next_monotonic_usec - now_monotonic_usec : 0;
+         * (which counts CLOCK_BOOTTIME): what is left, from now. One that
+         * has passed is no elapse: systemd 252 shifts a WakeSystem=yes
+         * timer's unset 0 from CLOCK_BOOTTIME to a few microseconds of
+         * CLOCK_MONOTONIC (seen on a real guest), and a passed elapse has
+         * fired. */
+        if (elapse_set(next_monotonic_usec) && next_monotonic_usec > now_monotonic_usec) {
+                uint64_t at = usec_add(now_realtime_usec, next_monotonic_usec - now_monotonic_usec);
 
-                next = usec_add(now_realtime_usec, left) < next ? usec_add(now_realtime_usec, left) : next;
+                next = at < next ? at : next;
         }
         if (next == UINT64_MAX)
                 return 0;  /* nothing ahead: not waiting */

@@ -26,8 +26,9 @@ void next_timer_done(NextTimer *t);
 
 /* One timer as systemd describes it: adds it to *t if it counts and is
  * earlier than what *t holds. Elapses are systemd's NextElapseUSecRealtime
- * and NextElapseUSecMonotonic (0 or UINT64_MAX: none), the latter turned
- * into wall-clock time as systemctl list-timers does. -ENOMEM only. */
+ * and NextElapseUSecMonotonic (0 or UINT64_MAX: none; a monotonic one
+ * already passed: none), the latter turned into wall-clock time as
+ * systemctl list-timers does. -ENOMEM only. */
 int next_timer_add(NextTimer *t, const Config *config, const char *unit, uint64_t next_realtime_usec,
                    uint64_t next_monotonic_usec, bool wake_system, uint64_t now_realtime_usec,
                    uint64_t now_monotonic_usec);

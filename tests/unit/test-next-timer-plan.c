@@ -31,10 +31,22 @@ static void test_wake_system_filter(void **state) {
         assert_int_equal(next_timer_add(&t, &c, "early.timer", NOW + USEC_PER_HOUR, 0, false, NOW, MONO), 0);
         assert_int_equal(next_timer_add(&t, &c, "backup.timer", NOW + 3 * USEC_PER_HOUR, 0, true, NOW, MONO), 0);
         assert_int_equal(next_timer_add(&t, &c, "later.timer", NOW + 5 * USEC_PER_HOUR, 0, true, NOW, MONO), 0);
+        /* systemd 252 gives a WakeSystem=yes calendar timer a monotonic
+         * elapse of a few microseconds after boot: passed, so none */
+        assert_int_equal(next_timer_add(&t, &c, "job.timer", NOW + 4 * USEC_PER_HOUR, 3, true, NOW, MONO), 0);
         assert_string_equal(t.unit, "backup.timer");
         assert_int_equal(t.elapse_realtime_usec, NOW + 3 * USEC_PER_HOUR);
-        assert_int_equal(t.n_waiting, 3);
-        assert_int_equal(t.n_counted, 2);
+        assert_int_equal(t.n_waiting, 4);
+        assert_int_equal(t.n_counted, 3);
+
+        /* the same timer alone: its calendar elapse, not "now" */
+        next_timer_done(&t);
+        assert_int_equal(next_timer_add(&t, &c, "job.timer", NOW + 4 * USEC_PER_HOUR, 3, true, NOW, MONO), 0);
+        assert_int_equal(t.elapse_realtime_usec, NOW + 4 * USEC_PER_HOUR);
+        /* a monotonic elapse passed and nothing else: not waiting */
+        assert_int_equal(next_timer_add(&t, &c, "passed.timer", 0, MONO - 1, true, NOW, MONO), 0);
+        assert_string_equal(t.unit, "job.timer");
+        assert_int_equal(t.n_waiting, 1);
 }
 
 static void test_all_and_clocks(void **state) {
