@@ -10,6 +10,7 @@
 #include "history-bus.h"
 #include "log.h"
 #include "manager.h"
+#include "next-timer.h"
 #include "outcome.h"
 #include "test-seam.h"
 
@@ -57,6 +58,7 @@ int manager_new(Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        stay_awake_done(&m->stay_awake);
         if (m->requests.ops)
                 requests_done(&m->requests);
         host_capabilities_free(m->capabilities);
@@ -192,6 +194,27 @@ static int method_get_capabilities(sd_bus_message *message, void *userdata, sd_b
         return 1;
 }
 
+static int property_get_stay_awake(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+        const char *id = stay_awake_id(&m->stay_awake);
+
+        if (streq(property, "StayAwakeId"))
+                return sd_bus_message_append(reply, "s", id ? id : "");
+        return sd_bus_message_append(reply, "t", stay_awake_until_usec(&m->stay_awake));
+}
+
+static int property_get_next_timers(
+                sd_bus *bus, const char *path, const char *interface, const char *property,
+                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+
+        Manager *m = userdata;
+
+        return sd_bus_message_append(reply, "s", m->config.next_timer_all ? "all" : "wake-system");
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
 
@@ -217,6 +240,14 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("MaximumDurationUSec", "t", NULL, offsetof(Manager, config.maximum_duration_usec),
                         SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("AllowedTargets", "as", property_get_allowed_targets, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NextTimerLeadUSec", "t", NULL, offsetof(Manager, config.next_timer_lead_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("NextTimers", "s", property_get_next_timers, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StayAwakeAfterWakeUSec", "t", NULL, offsetof(Manager, config.stay_awake_usec),
+                        SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("StayAwakeId", "s", property_get_stay_awake, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("StayAwakeUntilUSec", "t", property_get_stay_awake, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
 
         SD_BUS_METHOD_WITH_ARGS("GetCapabilities",
                                 SD_BUS_NO_ARGS,
@@ -239,6 +270,14 @@ static const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", target, "t", wake_usec, "t", delay_usec, "t", flags),
                                 SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec),
                                 method_schedule_suspend_until,
+                                offsetof(Manager, requests),
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS_OFFSET("ScheduleSuspendUntilNextTimer",
+                                SD_BUS_ARGS("s", target, "t", duration_usec, "t", wake_usec, "t", delay_usec,
+                                            "t", flags),
+                                SD_BUS_RESULT("s", id, "t", suspend_usec, "t", wake_usec, "s", timer,
+                                              "t", timer_usec, "b", timer_decided),
+                                method_schedule_suspend_until_next_timer,
                                 offsetof(Manager, requests),
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS_OFFSET("CancelSuspend",
@@ -334,6 +373,7 @@ static int match_job_removed(sd_bus_message *message, void *userdata, sd_bus_err
 
         idle_exit_touch(m->idle);
         emit_invalidation(m);
+        stay_awake_check(&m->stay_awake);
 
         /* A cancelled start job (the unit being stopped) ends before the
          * helper does: it is over when the helper has exited, and a later
@@ -387,7 +427,8 @@ static int match_job_new(sd_bus_message *message, void *userdata, sd_bus_error *
 static bool manager_busy(void *userdata) {
         Manager *m = userdata;
 
-        return requests_busy(&m->requests) || host_capabilities_busy(m->capabilities);
+        return requests_busy(&m->requests) || host_capabilities_busy(m->capabilities) ||
+               stay_awake_busy(&m->stay_awake);
 }
 
 /* Stay while a suspend is pending, to tell followers how it ended. */
@@ -472,6 +513,16 @@ int manager_connect_bus(Manager *m) {
                           m, &m->idle);
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the idle timer: %s", STRERROR(r));
+
+        /* a resume an earlier hostpmd saw may not have had its time awake */
+        m->stay_awake = (StayAwake) {
+                .bus = m->bus,
+                .event = m->event,
+                .config = &m->config,
+                .pending = &m->pending,
+                .idle = m->idle,
+        };
+        stay_awake_check(&m->stay_awake);
         return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "host-capabilities.h"
 #include "idle-exit.h"
 #include "pending-cache.h"
+#include "stay-awake.h"
 #include "suspend-request.h"
 
 typedef struct BusNameOwner BusNameOwner;
@@ -29,6 +30,7 @@ typedef struct Manager {
         PendingCache pending;
         Requests requests;             /* the calls between arrival and reply */
         IdleExit *idle;
+        StayAwake stay_awake;          /* StayAwakeAfterWake=: the inhibitor held after a resume */
 
         /* The request whose helper service hostpmd last saw scheduled or
          * started, so its end is announced under its own id even when the

@@ -17,6 +17,8 @@
 /* What a caller who is not authorized may have in flight: past either
  * cap, a call is answered at once with TooManyRequests. Root is not
  * counted (it needs no authorization, and cannot be locked out). */
+typedef struct NextTimerWait NextTimerWait;
+
 #define REQUESTS_PER_UID_MAX 4
 #define REQUESTS_MAX         64
 
@@ -46,6 +48,7 @@ struct SuspendRequest {
         CapabilitiesWaiter *capabilities_waiter;
         PolkitCheck *polkit;
         bool inhibitor_override_authorized;
+        NextTimerWait *next_timer;        /* ScheduleSuspendUntilNextTimer() (next-timer.c); else NULL */
         SuspendRequest *next, *prev;
 };
 
@@ -68,6 +71,11 @@ EventRequest event_request(const SuspendRequest *r);
  * within the caller's budget; returns the error's negative errno. */
 int refuse_early(Requests *q, sd_bus_message *message, const sd_bus_error *error, const char *target,
                  uint64_t asked_usec);
+
+/* Admits a schedule with its checked plan and starts its checks; takes
+ * next_timer (NULL but for ScheduleSuspendUntilNextTimer()). */
+int schedule_common(sd_bus_message *message, Requests *q, const SuspendPlan *plan, NextTimerWait *next_timer,
+                    sd_bus_error *error);
 
 /* Defined in cancel-request.c, called once polkit has said yes. */
 void cancel_act(SuspendRequest *r);

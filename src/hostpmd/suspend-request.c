@@ -17,6 +17,7 @@
 #include "bus-names.h"
 #include "hibernate-check.h"
 #include "log.h"
+#include "next-timer.h"
 #include "suspend-request-internal.h"
 #include "timespan.h"
 
@@ -36,6 +37,7 @@ SuspendRequest *request_free(SuspendRequest *r) {
                 host_capabilities_withdraw(q->capabilities, r->capabilities_waiter);
         pending_check_free(r->pending_check);
         polkit_check_free(r->polkit);
+        next_timer_wait_free(r->next_timer);
         sd_bus_message_unref(r->message);
         free(r);
         return NULL;
@@ -223,7 +225,8 @@ static void schedule_act(SuspendRequest *r) {
          * authorization that took its time may have left a wake time too
          * close, and the minimum is the difference between a host that
          * wakes and one that does not. */
-        k = suspend_plan_retime(q->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
+        k = r->next_timer ? next_timer_retime(r, clock_now_usec(CLOCK_REALTIME), &error)
+                          : suspend_plan_retime(q->config, &r->plan, clock_now_usec(CLOCK_REALTIME), &error);
         if (k < 0) {
                 request_fail(r, &error, false);
                 return;
@@ -231,8 +234,9 @@ static void schedule_act(SuspendRequest *r) {
 
         if (r->plan.flags & HOSTPM_FLAG_DRY_RUN) {
                 /* validated and authorized, nothing scheduled: no id */
-                (void) sd_bus_reply_method_return(r->message, "stt", "", r->plan.suspend_realtime_usec,
-                                                  suspend_plan_wake_usec(&r->plan));
+                (void) (r->next_timer ? next_timer_reply(r)
+                                      : sd_bus_reply_method_return(r->message, "stt", "", r->plan.suspend_realtime_usec,
+                                                                   suspend_plan_wake_usec(&r->plan)));
                 request_free(r);
                 return;
         }
@@ -278,8 +282,9 @@ static void schedule_act(SuspendRequest *r) {
 
         ev = event_request(r);
         journal_event(JOURNAL_EVENT_SCHEDULED, &ev, NULL);
-        (void) sd_bus_reply_method_return(r->message, "stt", r->id, r->plan.suspend_realtime_usec,
-                                          suspend_plan_wake_usec(&r->plan));
+        (void) (r->next_timer ? next_timer_reply(r)
+                              : sd_bus_reply_method_return(r->message, "stt", r->id, r->plan.suspend_realtime_usec,
+                                                           suspend_plan_wake_usec(&r->plan)));
         q->ops->scheduled(q->owner, r->id, r->plan.target, r->plan.suspend_realtime_usec,
                           suspend_plan_wake_usec(&r->plan));
         request_free(r);
@@ -404,7 +409,10 @@ static void schedule_capabilities_ready(const Capabilities *c, void *userdata) {
                 request_fail(r, &error, /* denied= */ false);
                 return;
         }
-        request_authorize(r);
+        if (r->next_timer)
+                next_timer_wait_start(r);  /* plans, then authorizes */
+        else
+                request_authorize(r);
 }
 
 /* Busy is known without asking anyone for a password; the fixed unit
@@ -432,14 +440,18 @@ static void schedule_pending_checked(int k, const Pending *p, const sd_bus_error
                               STRERROR(k));
 }
 
-static int schedule_common(sd_bus_message *message, Requests *q, const SuspendPlan *plan, sd_bus_error *error) {
+int schedule_common(sd_bus_message *message, Requests *q, const SuspendPlan *plan, NextTimerWait *next_timer,
+                    sd_bus_error *error) {
         SuspendRequest *r;
         int k;
 
         k = request_new(q, message, REQUEST_SCHEDULE, &r, error);
-        if (k < 0)
+        if (k < 0) {
+                next_timer_wait_free(next_timer);
                 return k;
+        }
         r->plan = *plan;
+        r->next_timer = next_timer;
 
         k = pending_check_async(q->bus, schedule_pending_checked, r, &r->pending_check);
         if (k < 0)
@@ -463,7 +475,7 @@ int method_schedule_suspend(sd_bus_message *message, void *userdata, sd_bus_erro
         if (k < 0)
                 return refuse_early(q, message, error, target, duration_usec);
 
-        return schedule_common(message, q, &plan, error);
+        return schedule_common(message, q, &plan, NULL, error);
 }
 
 int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bus_error *error) {
@@ -482,5 +494,5 @@ int method_schedule_suspend_until(sd_bus_message *message, void *userdata, sd_bu
         if (k < 0)
                 return refuse_early(q, message, error, target, wake_usec > now ? wake_usec - now : 0);
 
-        return schedule_common(message, q, &plan, error);
+        return schedule_common(message, q, &plan, NULL, error);
 }

@@ -21,7 +21,8 @@
 #include "timespan.h"
 
 #define CONFIG_SECTION "Suspend"
-#define CONFIG_KEYS    "Delay, MinimumDuration, MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces"
+#define CONFIG_KEYS    "Delay, MinimumDuration, MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, " \
+                       "NextTimerLead, NextTimers, StayAwakeAfterWake"
 
 /* Where a duration bound was last set, for the check between the two. */
 typedef struct ConfigOrigin {
@@ -54,6 +55,7 @@ void config_init_defaults(Config *c) {
                 .minimum_duration_usec = 60 * USEC_PER_SEC,
                 .maximum_duration_usec = 23 * USEC_PER_HOUR,
                 .rtc_device = strdup("rtc0"), /* NULL only when out of memory */
+                .next_timer_lead_usec = 3 * USEC_PER_MINUTE,
         };
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                 c->allowed_targets[t] = true;
@@ -313,6 +315,43 @@ static int parse_wake_on_lan_interfaces(ConfigParser *p, const char *key, const 
         return 0;
 }
 
+static int parse_next_timer_lead(ConfigParser *p, const char *key, const char *value) {
+        uint64_t usec;
+        int r;
+
+        r = parse_duration_value(p, key, value, "3min, 30s, 0", &usec);
+        if (r < 0)
+                return r;
+        if (usec > CONFIG_NEXT_TIMER_LEAD_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value, "too long; expected 0 to 1d");
+        p->config.next_timer_lead_usec = usec;
+        return 0;
+}
+
+static int parse_next_timers(ConfigParser *p, const char *key, const char *value) {
+        if (streq(value, "wake-system"))
+                p->config.next_timer_all = false;
+        else if (streq(value, "all"))
+                p->config.next_timer_all = true;
+        else
+                return parser_error(p, -EINVAL, key, value, "expected wake-system (timers with WakeSystem=yes) "
+                                    "or all");
+        return 0;
+}
+
+static int parse_stay_awake(ConfigParser *p, const char *key, const char *value) {
+        uint64_t usec;
+        int r;
+
+        r = parse_duration_value(p, key, value, "10min, 0 (off)", &usec);
+        if (r < 0)
+                return r;
+        if (usec > CONFIG_STAY_AWAKE_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value, "too long; expected 0 (off) to 1d");
+        p->config.stay_awake_usec = usec;
+        return 0;
+}
+
 static const struct {
         const char *key;
         int (*parse)(ConfigParser *p, const char *key, const char *value);
@@ -323,6 +362,9 @@ static const struct {
         { "RTCDevice",       parse_rtc_device },
         { "AllowedTargets",  parse_allowed_targets },
         { "WakeOnLanInterfaces", parse_wake_on_lan_interfaces },
+        { "NextTimerLead",   parse_next_timer_lead },
+        { "NextTimers",      parse_next_timers },
+        { "StayAwakeAfterWake", parse_stay_awake },
 };
 
 /* inih's handler: nonzero to go on. */

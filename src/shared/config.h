@@ -20,12 +20,19 @@ typedef struct Config {
         char *rtc_device;                 /* RTCDevice=, default "rtc0" */
         bool allowed_targets[_SLEEP_TARGET_MAX]; /* AllowedTargets=, names from sleep-target.h, default all */
         char *wake_on_lan_interfaces;     /* WakeOnLanInterfaces=, "eno1,eno2"; NULL (default): arm none */
+        uint64_t next_timer_lead_usec;    /* NextTimerLead=, default 3min: wake this long before the timer */
+        bool next_timer_all;              /* NextTimers=all; default wake-system: only WakeSystem=yes timers */
+        uint64_t stay_awake_usec;         /* StayAwakeAfterWake=, default 0 (off): block sleep after a resume */
 } Config;
 
 /* Bounds the file is checked against. */
 #define CONFIG_DELAY_MIN_USEC            USEC_PER_SEC
 #define CONFIG_DELAY_MAX_USEC            (3600 * USEC_PER_SEC)
 #define CONFIG_MINIMUM_DURATION_MIN_USEC USEC_PER_SEC
+/* NextTimerLead= and StayAwakeAfterWake=: a day at most, which no job
+ * needs to start, and which a mistyped unit would exceed. */
+#define CONFIG_NEXT_TIMER_LEAD_MAX_USEC  (24 * USEC_PER_HOUR)
+#define CONFIG_STAY_AWAKE_MAX_USEC       (24 * USEC_PER_HOUR)
 /* The longest sleep hostpm handles anywhere: hostpm-sleep refuses a longer
  * --seconds= (SLEEP_SECONDS_MAX), so MaximumDuration= may not promise more.
  * Far beyond any RTC; it also keeps every microsecond sum far from 2^64. */

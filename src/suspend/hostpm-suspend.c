@@ -41,6 +41,7 @@ static const char *arg_target = "mem";
 static uint64_t arg_duration_usec = 0;
 static uint64_t arg_until_usec = 0;
 static bool arg_until = false;
+static bool arg_next_timer = false;
 static uint64_t arg_delay_usec = 0;
 static bool arg_dry_run = false;
 static bool arg_wait = false;
@@ -63,6 +64,7 @@ static void help(void) {
 
         printf("Usage: %s [OPTIONS] DURATION\n"
                "       %s [OPTIONS] --until=TIME\n"
+               "       %s [OPTIONS] --until=next-timer [--until=TIME | DURATION]\n"
                "       %s --cancel[=ID] | --status | --capabilities [--xml | --json]\n"
                "       %s --history [--since=TIME] [--json] | --metrics [--output=FILE]\n"
                "       %s --wake [--interface=IF] [--broadcast=ADDR] [--port=N] MAC|HOST...\n"
@@ -72,6 +74,8 @@ static void help(void) {
                "DURATION is the time asleep: 90, 90s, 15min, 1h 30min, 2d.\n"
                "TIME is a wall-clock wake time: HH:MM[:SS] (next occurrence),\n"
                "'YYYY-MM-DD HH:MM[:SS]' (local time) or @EPOCH.\n"
+               "--until=next-timer wakes hostpmd's NextTimerLead= before the next systemd timer\n"
+               "(NextTimers=), or after DURATION / at TIME if that comes first.\n"
                "\n"
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
@@ -114,7 +118,7 @@ static void help(void) {
                "  9  --wait: the suspend failed or the host did not resume as planned\n"
                " 10  several hosts: not all succeeded, and they failed differently\n"
                "     (when all failed alike: that status)\n",
-               n, n, n, n, n, WAKE_BROADCAST_DEFAULT, WOL_PORT_DEFAULT, MULTI_HOST_PARALLEL_DEFAULT);
+               n, n, n, n, n, n, WAKE_BROADCAST_DEFAULT, WOL_PORT_DEFAULT, MULTI_HOST_PARALLEL_DEFAULT);
 }
 
 static int usage_error(const char *format, ...) _printf_(1, 2);
@@ -225,7 +229,13 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_target = optarg;
                         break;
                 case ARG_UNTIL:
-                        until = optarg;
+                        if (streq(optarg, "next-timer"))
+                                arg_next_timer = true;
+                        else if (until)
+                                return usage_error("--until=%s after --until=%s; expected one wake time (and "
+                                                   "--until=next-timer)", optarg, until);
+                        else
+                                until = optarg;
                         break;
                 case ARG_DELAY:
                         delay = optarg;
@@ -345,7 +355,7 @@ static int parse_argv(int argc, char *argv[]) {
         if (wake_options && arg_action != ACTION_WAKE)
                 return usage_error("--interface, --broadcast and --port go with --wake");
         if (arg_action == ACTION_WAKE) {
-                if (arg_n_hosts > 0 || arg_output == OUTPUT_XML || until || delay || arg_dry_run || arg_wait ||
+                if (arg_n_hosts > 0 || arg_output == OUTPUT_XML || until || arg_next_timer || delay || arg_dry_run || arg_wait ||
                     arg_ignore_inhibitors)
                         return usage_error("--wake sends from here and takes --interface, --broadcast, --port "
                                            "and --json only");
@@ -372,7 +382,7 @@ static int parse_argv(int argc, char *argv[]) {
         if (arg_action != ACTION_SCHEDULE) {
                 if (optind < argc)
                         return usage_error("unexpected argument '%s'", argv[optind]);
-                if (until || delay || arg_dry_run || arg_wait || arg_ignore_inhibitors)
+                if (until || arg_next_timer || delay || arg_dry_run || arg_wait || arg_ignore_inhibitors)
                         return usage_error("--until, --delay, --dry-run, --wait and --ignore-inhibitors go with "
                                            "scheduling a suspend, not with --cancel, --status or --capabilities");
                 return 1;
@@ -395,6 +405,8 @@ static int parse_argv(int argc, char *argv[]) {
                 arg_until = true;
                 return 1;
         }
+        if (arg_next_timer && optind >= argc)
+                return 1;  /* the timer alone */
 
         if (optind >= argc)
                 return usage_error("missing DURATION; expected a time span such as 90, 90s, 15min, "
@@ -469,6 +481,7 @@ static int run_verb(void) {
                         .duration_usec = arg_duration_usec,
                         .until = arg_until,
                         .until_usec = arg_until_usec,
+                        .next_timer = arg_next_timer,
                         .delay_usec = arg_delay_usec,
                         .flags = (arg_dry_run ? HOSTPM_FLAG_DRY_RUN : 0) |
                                  (arg_ignore_inhibitors ? HOSTPM_FLAG_IGNORE_INHIBITORS : 0),

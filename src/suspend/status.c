@@ -17,6 +17,7 @@ void status_done(Status *s) {
         free(s->last_target);
         free(s->last_result);
         free(s->last_error);
+        free(s->stay_awake_id);
         *s = (Status) {0};
 }
 
@@ -46,6 +47,8 @@ int status_read(sd_bus *bus, Status *ret, sd_bus_error *error) {
                 { "LastSuspendUSec",     't', &s.last_suspend_usec },
                 { "LastResumeUSec",      't', &s.last_resume_usec },
                 { "LastWokenByAlarm",    'b', &s.last_woken_by_alarm },
+                { "StayAwakeId",         's', &s.stay_awake_id },
+                { "StayAwakeUntilUSec",  't', &s.stay_awake_until_usec },
         };
         int r;
 
@@ -106,7 +109,7 @@ static const char *str(const char *s) {
  * the bus delivered. */
 static int status_escaped(const Status *s, Status *ret) {
         char **fields[] = { &ret->pending_id, &ret->pending_state, &ret->pending_target, &ret->last_id,
-                            &ret->last_target, &ret->last_result, &ret->last_error };
+                            &ret->last_target, &ret->last_result, &ret->last_error, &ret->stay_awake_id };
         int r = 0;
 
         *ret = *s;
@@ -141,6 +144,11 @@ void status_print_text(const Status *unescaped) {
                        format_wall_time(a, sizeof a, s->pending_suspend_usec) ? a : "?",
                        format_wall_time(b, sizeof b, s->pending_wake_usec) ? b : "?",
                        s->pending_requester_uid);
+
+        if (s->stay_awake_until_usec > 0)
+                printf("Awake:   held until %s after the resume of request %s (StayAwakeAfterWake=: a logind "
+                       "block inhibitor for sleep)\n",
+                       format_wall_time(a, sizeof a, s->stay_awake_until_usec) ? a : "?", str(s->stay_awake_id));
 
         if (isempty(s->last_result)) {
                 printf("Last:    none recorded\n");
@@ -197,14 +205,26 @@ static json_object *last_to_json(const Status *s) {
         return TAKE_PTR(l);
 }
 
+static json_object *stay_awake_to_json(const Status *s) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_object();
+
+        if (!a ||
+            json_add(a, "id", json_object_new_string(str(s->stay_awake_id))) < 0 ||
+            json_add(a, "until_usec", json_object_new_uint64(s->stay_awake_until_usec)) < 0)
+                return NULL;
+        return TAKE_PTR(a);
+}
+
 int status_print_json(const Status *s) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         bool pending = !isempty(s->pending_state), last = !isempty(s->last_result);
+        bool awake = s->stay_awake_until_usec > 0;
 
         /* null, not an object of empty strings, for what is not there */
         if (!o ||
             (pending ? json_add(o, "pending", pending_to_json(s)) : json_add_null(o, "pending")) < 0 ||
-            (last ? json_add(o, "last", last_to_json(s)) : json_add_null(o, "last")) < 0)
+            (last ? json_add(o, "last", last_to_json(s)) : json_add_null(o, "last")) < 0 ||
+            (awake ? json_add(o, "stay_awake", stay_awake_to_json(s)) : json_add_null(o, "stay_awake")) < 0)
                 return -ENOMEM;
         return json_print(o, JSON_FORMAT_PRETTY);
 }

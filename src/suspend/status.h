@@ -15,6 +15,9 @@ typedef struct Status {
         char *last_id, *last_target, *last_result, *last_error;
         uint64_t last_asked_usec, last_slept_usec, last_suspend_usec, last_resume_usec;
         int last_woken_by_alarm;
+
+        char *stay_awake_id;            /* StayAwakeAfterWake=: the inhibitor held after a resume */
+        uint64_t stay_awake_until_usec; /* 0: none held */
 } Status;
 
 int status_read(sd_bus *bus, Status *ret, sd_bus_error *error);

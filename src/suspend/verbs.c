@@ -37,6 +37,7 @@ static const struct {
         { HOSTPM_ERROR_TOO_LATE,                               EXIT_TOO_LATE },
         { HOSTPM_ERROR_TOO_MANY_REQUESTS,                      EXIT_BUSY },
         { HOSTPM_ERROR_NO_SUCH_REQUEST,                        EXIT_NOTHING_PENDING },
+        { HOSTPM_ERROR_NO_NEXT_TIMER,                          EXIT_REFUSED },
 };
 
 /* escape_untrusted(), never NULL: for printing what others wrote */
@@ -255,9 +256,18 @@ int verb_cancel(sd_bus *bus, const char *want_id, OutputFormat output) {
         return EXIT_OK;
 }
 
+/* --until=next-timer: which timer, when, and whether it decided. */
+typedef struct TimerChoice {
+        const char *unit;
+        uint64_t elapse_usec;
+        int decided;
+} TimerChoice;
+
 /* One line, so that --wait's outcome can follow as the next. */
-static int print_plan_json(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec) {
+static int print_plan_json(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec,
+                           const TimerChoice *timer) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *t = NULL;
 
         if (!o ||
             json_add(o, "id", json_object_new_string(id)) < 0 ||
@@ -266,7 +276,27 @@ static int print_plan_json(const ScheduleArgs *a, const char *id, uint64_t suspe
             json_add(o, "suspend_usec", json_object_new_uint64(suspend_usec)) < 0 ||
             json_add(o, "wake_usec", json_object_new_uint64(wake_usec)) < 0)
                 return -ENOMEM;
+        if (timer) {
+                t = json_object_new_object();
+                if (!t ||
+                    json_add(t, "unit", json_object_new_string(timer->unit)) < 0 ||
+                    json_add(t, "elapse_usec", json_object_new_uint64(timer->elapse_usec)) < 0 ||
+                    json_add(t, "decided", json_object_new_boolean(timer->decided)) < 0 ||
+                    json_add(o, "next_timer", TAKE_PTR(t)) < 0)
+                        return -ENOMEM;
+        }
         return json_print(o, JSON_FORMAT_LINE);
+}
+
+static void print_timer_choice(const TimerChoice *timer) {
+        _cleanup_free_ char *unit = esc(timer->unit);
+        char at[WALL_TIME_MAX_STRING];
+
+        format_wall_time(at, sizeof at, timer->elapse_usec);
+        if (timer->decided)
+                printf("Waking for the next timer: %s elapses at %s.\n", strnull(unit), at);
+        else
+                printf("Waking at the asked time: it comes before the next timer, %s, at %s.\n", strnull(unit), at);
 }
 
 static void print_plan(const ScheduleArgs *a, const char *id, uint64_t suspend_usec, uint64_t wake_usec) {
@@ -296,6 +326,7 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(resume_watch_freep) ResumeWatch *watch = NULL;
         uint64_t suspend_usec, wake_usec;
+        TimerChoice timer = {0};
         const char *id;
         int r;
 
@@ -306,7 +337,12 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
                         return log_error_errno(r, "Failed to watch hostpmd's signals: %s", STRERROR(r)), EXIT_FAILED;
         }
 
-        if (a->until)
+        if (a->next_timer)
+                r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
+                                       "ScheduleSuspendUntilNextTimer", &error, &reply, "stttt", a->target,
+                                       a->until ? 0 : a->duration_usec, a->until ? a->until_usec : 0,
+                                       a->delay_usec, a->flags);
+        else if (a->until)
                 r = sd_bus_call_method(bus, HOSTPM_BUS_NAME, HOSTPM_OBJECT_PATH, HOSTPM_MANAGER_IFACE,
                                        "ScheduleSuspendUntil", &error, &reply, "sttt",
                                        a->target, a->until_usec, a->delay_usec, a->flags);
@@ -317,12 +353,16 @@ int verb_schedule(sd_bus *bus, const ScheduleArgs *a, OutputFormat output) {
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to schedule the suspend");
         r = sd_bus_message_read(reply, "stt", &id, &suspend_usec, &wake_usec);
+        if (r >= 0 && a->next_timer)
+                r = sd_bus_message_read(reply, "stb", &timer.unit, &timer.elapse_usec, &timer.decided);
         if (r < 0)
                 return exit_status_from_error(&error, r, "Failed to read hostpmd's answer");
 
-        if (output != OUTPUT_JSON)
+        if (output != OUTPUT_JSON) {
                 print_plan(a, id, suspend_usec, wake_usec);
-        else if ((r = print_plan_json(a, id, suspend_usec, wake_usec)) < 0)
+                if (a->next_timer)
+                        print_timer_choice(&timer);
+        } else if ((r = print_plan_json(a, id, suspend_usec, wake_usec, a->next_timer ? &timer : NULL)) < 0)
                 /* scheduled all the same: say so, or it would look refused */
                 return log_error_errno(r, "Scheduled request %s, but failed to write it as JSON: %s", id,
                                        STRERROR(r)), EXIT_FAILED;

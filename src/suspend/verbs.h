@@ -36,6 +36,7 @@ typedef struct ScheduleArgs {
         uint64_t duration_usec;   /* or, with until: */
         bool until;
         uint64_t until_usec;
+        bool next_timer;          /* or the next timer, whichever comes first (either may be unset) */
         uint64_t delay_usec;      /* 0: hostpmd's default */
         uint64_t flags;
         bool wait;

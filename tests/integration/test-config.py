@@ -70,6 +70,12 @@ CONFIG_ROWS = {
     'unknown-allowed-target': BadConfig(_main('AllowedTargets=mem standby'),
                                         ["AllowedTargets=mem standby: unknown target 'standby'"]),
     'empty-allowed-targets': BadConfig(_main('AllowedTargets='), ['AllowedTargets=: no target allowed']),
+    'next-timers-unknown': BadConfig(_main('NextTimers=wake'),
+                                     ['{dir}/hostpm.conf:2: NextTimers=wake: expected wake-system (timers with '
+                                      'WakeSystem=yes) or all']),
+    'next-timer-lead-too-long': BadConfig(_main('NextTimerLead=2d'), ['NextTimerLead=2d: too long; expected 0 to 1d']),
+    'stay-awake-garbage': BadConfig(_main('StayAwakeAfterWake=yes'),
+                                    ['StayAwakeAfterWake=yes: not a time span; expected e.g. 10min, 0 (off)']),
     'bad-value-in-dropin': BadConfig({'hostpm.conf.d/20-bad.conf': '[Suspend]\nMaximumDuration=forever\n'},
                                      ['{dir}/hostpm.conf.d/20-bad.conf:2: MaximumDuration=forever: not a time span']),
     'file-is-directory': BadConfig({'hostpm.conf': DIRECTORY},

@@ -142,6 +142,17 @@ DBUS_ROWS = {
     'logind-timeout': Bad(_schedule(), E + 'CapabilitiesUnknown', ["'mem'", 'logind could not be asked'],
                           logind={'CanNoReply': True}, env={'HOSTPM_LOGIND_TIMEOUT_USEC': 300000}),
     'logind-absent': Bad(_schedule(), E + 'CapabilitiesUnknown', ['org.freedesktop.login1'], logind=False),
+    # the bed's manager has no timer: nothing to wake for, said before polkit
+    'next-timer-none': Bad(call_spec('ScheduleSuspendUntilNextTimer', 'stttt', ['mem', 0, 0, 0, 0]),
+                           E + 'NoNextTimer', ['No systemd timer is waiting', 'nothing was scheduled']),
+    'next-timer-both-bounds': Bad(lambda now: call_spec('ScheduleSuspendUntilNextTimer', 'stttt',
+                                                        ['mem', HOUR, now + 2 * HOUR, 0, 0]),
+                                  INVALID_ARGS, ['Both a duration and a wake time', 'at most one']),
+    'next-timer-flags-unknown': Bad(call_spec('ScheduleSuspendUntilNextTimer', 'stttt', ['mem', 0, 0, 0, 4]),
+                                    E + 'InvalidFlags', ['0x4']),
+    'next-timer-bound-past': Bad(lambda now: call_spec('ScheduleSuspendUntilNextTimer', 'stttt',
+                                                       ['mem', 0, now - HOUR, 0, 0]),
+                                 E + 'WakeTimeInPast', ['is not after the suspend']),
 }
 
 # Wrong types and signatures, sent as they are: sd-bus refuses them before
@@ -218,6 +229,11 @@ CLI_ROWS = {
     'until-word': Bad(['--until=tomorrow'], EXIT_USAGE, ["invalid wake time 'tomorrow'"], reaches_daemon=False),
     'until-overflow': Bad(['--until=@99999999999999999999'], EXIT_USAGE, ['invalid wake time'],
                           reaches_daemon=False),
+    'until-twice': Bad(['--until=07:00', '--until=08:00'], EXIT_USAGE, ['--until=08:00 after --until=07:00'],
+                       reaches_daemon=False),
+    'next-timer-with-status': Bad(['--status', '--until=next-timer'], EXIT_USAGE, ['go with scheduling'],
+                                  reaches_daemon=False),
+    'next-timer-none': Bad(['--until=next-timer'], EXIT_REFUSED, ['No systemd timer is waiting']),
     'until-and-duration': Bad(['--until=@4102444800', '10min'], EXIT_USAGE, ['either DURATION or --until'],
                               reaches_daemon=False),
     'delay-zero': Bad(['--delay=0', '10min'], EXIT_USAGE, ["invalid delay '0'", 'from 1s to 1d'],

@@ -71,7 +71,8 @@ def status_strings(bed):
         'pending': None,
         'last': {'id': record['id'], 'target': 'mem', 'result': 'failed', 'error': FOREIGN,
                  'asked_usec': 60 * USEC, 'slept_usec': 0, 'woken_by_alarm': False,
-                 'suspend_usec': record['started_realtime_usec'], 'resume_usec': 0}}))
+                 'suspend_usec': record['started_realtime_usec'], 'resume_usec': 0},
+        'stay_awake': None}))
 
 
 def plan_status_cancel(bed):
@@ -97,7 +98,7 @@ def plan_status_cancel(bed):
         'pending': {'id': plan['id'], 'state': 'scheduled', 'target': 'mem',
                     'suspend_usec': pending['suspend_usec'], 'wake_usec': pending['suspend_usec'] + 120 * USEC,
                     'duration_usec': 120 * USEC},
-        'last': None}))
+        'last': None, 'stay_awake': None}))
 
     check_text('--cancel --json', cli(bed, '--cancel'), one_line({'cancelled': plan['id']}))
 

@@ -107,6 +107,9 @@ static void assert_defaults(const Config *c) {
         assert_int_equal(c->maximum_duration_usec, 23 * USEC_PER_HOUR);
         assert_string_equal(c->rtc_device, "rtc0");
         assert_null(c->wake_on_lan_interfaces);
+        assert_int_equal(c->next_timer_lead_usec, 3 * USEC_PER_MINUTE);
+        assert_false(c->next_timer_all);
+        assert_int_equal(c->stay_awake_usec, 0);
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                 assert_true(c->allowed_targets[t]);
 }
@@ -157,7 +160,10 @@ static void test_main_file(void **state) {
                 "\tMaximumDuration=1h 30min\r\n"
                 "RTCDevice=rtc1\n"
                 "AllowedTargets=  mem   disk\n"
-                "WakeOnLanInterfaces=eno1  enp3s0,eno1\n"));
+                "WakeOnLanInterfaces=eno1  enp3s0,eno1\n"
+                "NextTimerLead=30s\n"
+                "NextTimers=all\n"
+                "StayAwakeAfterWake=10min\n"));
 
         assert_int_equal(config_load(*state, &c, &error), 0);
         assert_null(error);
@@ -170,6 +176,9 @@ static void test_main_file(void **state) {
         assert_false(c.allowed_targets[SLEEP_TARGET_HYBRID]);
         assert_false(c.allowed_targets[SLEEP_TARGET_SUSPEND_THEN_HIBERNATE]);
         assert_string_equal(c.wake_on_lan_interfaces, "eno1,enp3s0");  /* once each */
+        assert_int_equal(c.next_timer_lead_usec, 30 * USEC_PER_SEC);
+        assert_true(c.next_timer_all);
+        assert_int_equal(c.stay_awake_usec, 10 * USEC_PER_MINUTE);
 }
 
 /* A drop-in can turn it off again with an empty value. */
@@ -279,7 +288,7 @@ static void test_shipped_file_documents_the_defaults(void **state) {
                         fputs(line, out);
         }
         assert_int_equal(fclose(out), 0);
-        assert_int_equal(settings, 6);
+        assert_int_equal(settings, 9);
 
         make_entry(*state, &(Entry) FILE_("hostpm.conf", uncommented));
         assert_int_equal(config_load(*state, &c, &error), 0);
@@ -308,10 +317,12 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:1: Delay=5s: outside of a section; expected it under [Suspend]" },
         { "unknown key", MAIN("[Suspend]\nDelay=5s\nSleepy=yes\n"), -EINVAL,
           "@DIR@/hostpm.conf:3: Sleepy=yes: unknown key; expected one of Delay, MinimumDuration, "
-          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces" },
+          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, NextTimerLead, NextTimers, "
+          "StayAwakeAfterWake" },
         { "keys are case-sensitive", MAIN("[Suspend]\ndelay=5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: delay=5s: unknown key; expected one of Delay, MinimumDuration, "
-          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces" },
+          "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, NextTimerLead, NextTimers, "
+          "StayAwakeAfterWake" },
         { "no '='", MAIN("[Suspend]\nDelay 5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: not a [Section] header, Key=value assignment or comment" },
         { "unterminated section header", MAIN("[Suspend\nDelay=5s\n"), -EINVAL,
@@ -381,6 +392,19 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:2: RTCDevice=..: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
         { "RTCDevice=.", MAIN("[Suspend]\nRTCDevice=.\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: RTCDevice=.: not a device name; expected a name under /sys/class/rtc/ of letters, digits, - and _, e.g. rtc0" },
+
+        { "NextTimerLead over a day", MAIN("[Suspend]\nNextTimerLead=1d 1s\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: NextTimerLead=1d 1s: too long; expected 0 to 1d" },
+        { "NextTimerLead not a span", MAIN("[Suspend]\nNextTimerLead=soon\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: NextTimerLead=soon: not a time span; expected e.g. 3min, 30s, 0" },
+        { "NextTimers unknown", MAIN("[Suspend]\nNextTimers=yes\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: NextTimers=yes: expected wake-system (timers with WakeSystem=yes) or all" },
+        { "empty NextTimers", MAIN("[Suspend]\nNextTimers=\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: NextTimers=: expected wake-system (timers with WakeSystem=yes) or all" },
+        { "StayAwakeAfterWake over a day", MAIN("[Suspend]\nStayAwakeAfterWake=2d\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: StayAwakeAfterWake=2d: too long; expected 0 (off) to 1d" },
+        { "StayAwakeAfterWake negative", MAIN("[Suspend]\nStayAwakeAfterWake=-1min\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: StayAwakeAfterWake=-1min: not a time span; expected e.g. 10min, 0 (off)" },
 
         /* MinimumDuration= against MaximumDuration=: the later assignment is blamed */
         { "minimum over maximum in one file", MAIN("[Suspend]\nMinimumDuration=2h\nMaximumDuration=1h\n"), -ERANGE,

@@ -4,6 +4,9 @@
 # ('YYYY-MM-DD HH:MM:SS', local time), computed here in the guest: the 20 s
 # cover a call that took 11 s on a loaded host. A --status call first brings hostpmd up
 # (by D-Bus activation), so this call→reply time is the warm one.
+# Before it, --until=next-timer as a dry run against two real timers of the
+# guest's systemd: one with WakeSystem=yes in two hours, which counts, and an
+# earlier one without, which does not (NextTimers=wake-system, the default).
 set -u
 . "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
 ahead=${HOSTPM_UNTIL_AHEAD:-$((min_duration + 20))}
@@ -13,6 +16,16 @@ before=$(cat /sys/power/suspend_stats/success)
 save suspend-success-before "$before"
 [ -z "$(cat $rtc/wakealarm)" ] || die "a wake alarm is set before the test: $(cat $rtc/wakealarm)"
 as_member hostpm-suspend --status >"$out/status-before.txt" 2>&1 || die "--status failed: $(cat "$out/status-before.txt")"
+
+job=$(( $(date +%s) + 7200 ))
+systemd-run --quiet --unit=vm-job --timer-property=WakeSystem=yes --timer-property=AccuracySec=1s \
+    --on-calendar="$(date -u -d "@$job" '+%Y-%m-%d %H:%M:%S') UTC" /bin/true || die "no WakeSystem=yes timer"
+systemd-run --quiet --unit=vm-early --on-active=1h /bin/true || die "no timer without WakeSystem="
+save next-timer-epoch "$job"
+as_member hostpm-suspend --json --dry-run --no-ask-password --until=next-timer >"$out/next-timer.json" 2>&1 \
+    || die "--until=next-timer failed: $(cat "$out/next-timer.json")"
+systemctl stop vm-job.timer vm-early.timer
+log "--until=next-timer: $(cat "$out/next-timer.json")"
 
 wake=$(( $(date +%s) + ahead ))
 until=$(date -d "@$wake" '+%Y-%m-%d %H:%M:%S')
