@@ -315,17 +315,24 @@ static int parse_wake_on_lan_interfaces(ConfigParser *p, const char *key, const 
         return 0;
 }
 
-static int parse_next_timer_lead(ConfigParser *p, const char *key, const char *value) {
+/* A duration from 0 up to max_usec; range says so in words. */
+static int parse_duration_at_most(ConfigParser *p, const char *key, const char *value, const char *examples,
+                                  uint64_t max_usec, const char *range, uint64_t *ret) {
         uint64_t usec;
         int r;
 
-        r = parse_duration_value(p, key, value, "3min, 30s, 0", &usec);
+        r = parse_duration_value(p, key, value, examples, &usec);
         if (r < 0)
                 return r;
-        if (usec > CONFIG_NEXT_TIMER_LEAD_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "too long; expected 0 to 1d");
-        p->config.next_timer_lead_usec = usec;
+        if (usec > max_usec)
+                return parser_error(p, -ERANGE, key, value, "too long; expected %s", range);
+        *ret = usec;
         return 0;
+}
+
+static int parse_next_timer_lead(ConfigParser *p, const char *key, const char *value) {
+        return parse_duration_at_most(p, key, value, "3min, 30s, 0", CONFIG_NEXT_TIMER_LEAD_MAX_USEC, "0 to 1d",
+                                      &p->config.next_timer_lead_usec);
 }
 
 static int parse_next_timers(ConfigParser *p, const char *key, const char *value) {
@@ -340,16 +347,8 @@ static int parse_next_timers(ConfigParser *p, const char *key, const char *value
 }
 
 static int parse_stay_awake(ConfigParser *p, const char *key, const char *value) {
-        uint64_t usec;
-        int r;
-
-        r = parse_duration_value(p, key, value, "10min, 0 (off)", &usec);
-        if (r < 0)
-                return r;
-        if (usec > CONFIG_STAY_AWAKE_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "too long; expected 0 (off) to 1d");
-        p->config.stay_awake_usec = usec;
-        return 0;
+        return parse_duration_at_most(p, key, value, "10min, 0 (off)", CONFIG_STAY_AWAKE_MAX_USEC, "0 (off) to 1d",
+                                      &p->config.stay_awake_usec);
 }
 
 static const struct {
