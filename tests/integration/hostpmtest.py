@@ -317,11 +317,13 @@ class Signals:
     def __init__(self, bed):
         self.bed = bed
         self.seen = []
+        self.senders = []  # [(member, unique bus name of the sender)]
         bed.bus.add_signal_receiver(self._received, dbus_interface=HOSTPM_IFACE, path=HOSTPM_PATH,
-                                    member_keyword='member')
+                                    member_keyword='member', sender_keyword='sender')
 
-    def _received(self, *args, member=None):
+    def _received(self, *args, member=None, sender=None):
         self.seen.append((str(member), _plain(args)))
+        self.senders.append((str(member), str(sender)))
 
     def of(self, member):
         return [args for m, args in self.seen if m == member]

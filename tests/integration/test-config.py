@@ -135,7 +135,9 @@ def config_row(name, row):
         check_equal(state, 'failed', f'{name}: hostpmd.service')
         says = [s.format(dir=config_dir) for s in row.says]
         def refusals():
-            return [e['MESSAGE'] for e in bed.journal.find(_SYSTEMD_UNIT='hostpmd.service')
+            # by the stream's identifier: hostpmd may have exited before the
+            # journal looked up its cgroup, leaving the entry without a unit
+            return [e['MESSAGE'] for e in bed.journal.find(SYSLOG_IDENTIFIER='hostpmd')
                     if 'Refusing to start' in e.get('MESSAGE', '')]
 
         # systemctl's answer can come before the journal has read the
