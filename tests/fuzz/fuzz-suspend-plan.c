@@ -91,9 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         now = n > 3 ? v[3] % (NOW_MAX_USEC + 1) : FUZZ_NOW_USEC;
         /* Only what config_load() can yield: a config it refuses never
          * reaches this code. */
-        if (n > 4)
-                config.minimum_duration_usec = v[4] < CONFIG_MINIMUM_DURATION_MIN_USEC ?
-                                               CONFIG_MINIMUM_DURATION_MIN_USEC : v[4];
+        if (n > 4)  /* at most MaximumDuration=, which is at most 366 d */
+                config.minimum_duration_usec = v[4] < CONFIG_MINIMUM_DURATION_MIN_USEC ? CONFIG_MINIMUM_DURATION_MIN_USEC
+                                               : v[4] > CONFIG_MAXIMUM_DURATION_MAX_USEC ? CONFIG_MAXIMUM_DURATION_MAX_USEC
+                                               : v[4];
         if (n > 5)
                 config.maximum_duration_usec = v[5] > CONFIG_MAXIMUM_DURATION_MAX_USEC ?
                                                CONFIG_MAXIMUM_DURATION_MAX_USEC : v[5];
