@@ -22,7 +22,7 @@
 
 #define CONFIG_SECTION "Suspend"
 #define CONFIG_KEYS    "Delay, MinimumDuration, MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, " \
-                       "NextTimerLead, NextTimers, StayAwakeAfterWake"
+                       "NextTimerLead, NextTimers, StayAwakeAfterWake, WakeAlarmRange, HibernateDelay"
 
 /* Where a duration bound was last set, for the check between the two. */
 typedef struct ConfigOrigin {
@@ -53,9 +53,10 @@ void config_init_defaults(Config *c) {
         *c = (Config) {
                 .delay_usec = 5 * USEC_PER_SEC,
                 .minimum_duration_usec = 60 * USEC_PER_SEC,
-                .maximum_duration_usec = 23 * USEC_PER_HOUR,
+                .maximum_duration_usec = 7 * USEC_PER_DAY,
                 .rtc_device = strdup("rtc0"), /* NULL only when out of memory */
                 .next_timer_lead_usec = 3 * USEC_PER_MINUTE,
+                .hibernate_delay_usec = CONFIG_HIBERNATE_DELAY_DEFAULT_USEC,
         };
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                 c->allowed_targets[t] = true;
@@ -351,6 +352,38 @@ static int parse_stay_awake(ConfigParser *p, const char *key, const char *value)
                                       &p->config.stay_awake_usec);
 }
 
+/* "auto" (0): the firmware's word; else the farthest alarm the RTC takes,
+ * for an RTC whose driver cannot say, or to sleep in shorter legs. */
+static int parse_wake_alarm_range(ConfigParser *p, const char *key, const char *value) {
+        uint64_t usec;
+        int r;
+
+        if (streq(value, "auto")) {
+                p->config.wake_alarm_range_usec = 0;
+                return 0;
+        }
+        r = parse_duration_value(p, key, value, "auto, 23h, 28d", &usec);
+        if (r < 0)
+                return r;
+        if (usec < USEC_PER_SEC || usec > CONFIG_MAXIMUM_DURATION_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value, "out of range; expected auto or 1s to 366d");
+        p->config.wake_alarm_range_usec = usec;
+        return 0;
+}
+
+static int parse_hibernate_delay(ConfigParser *p, const char *key, const char *value) {
+        uint64_t usec;
+        int r;
+
+        r = parse_duration_value(p, key, value, "2h, 30min", &usec);
+        if (r < 0)
+                return r;
+        if (usec < USEC_PER_SEC || usec > CONFIG_MAXIMUM_DURATION_MAX_USEC)
+                return parser_error(p, -ERANGE, key, value, "out of range; expected 1s to 366d");
+        p->config.hibernate_delay_usec = usec;
+        return 0;
+}
+
 static const struct {
         const char *key;
         int (*parse)(ConfigParser *p, const char *key, const char *value);
@@ -364,6 +397,8 @@ static const struct {
         { "NextTimerLead",   parse_next_timer_lead },
         { "NextTimers",      parse_next_timers },
         { "StayAwakeAfterWake", parse_stay_awake },
+        { "WakeAlarmRange",  parse_wake_alarm_range },
+        { "HibernateDelay",  parse_hibernate_delay },
 };
 
 /* inih's handler: nonzero to go on. */

@@ -16,13 +16,16 @@
 typedef struct Config {
         uint64_t delay_usec;              /* Delay=, default 5s: timer's OnActiveSec */
         uint64_t minimum_duration_usec;   /* MinimumDuration=, default 60s (libvirt's minimum) */
-        uint64_t maximum_duration_usec;   /* MaximumDuration=, default 23h: rtc_cmos w/o day alarm refuses >= 24h */
+        uint64_t maximum_duration_usec;   /* MaximumDuration=, default 7d: longer than the RTC reaches is slept in legs */
         char *rtc_device;                 /* RTCDevice=, default "rtc0" */
         bool allowed_targets[_SLEEP_TARGET_MAX]; /* AllowedTargets=, names from sleep-target.h, default all */
         char *wake_on_lan_interfaces;     /* WakeOnLanInterfaces=, "eno1,eno2"; NULL (default): arm none */
         uint64_t next_timer_lead_usec;    /* NextTimerLead=, default 3min: wake this long before the timer */
         bool next_timer_all;              /* NextTimers=all; default wake-system: only WakeSystem=yes timers */
         uint64_t stay_awake_usec;         /* StayAwakeAfterWake=, default 0 (off): block sleep after a resume */
+        uint64_t wake_alarm_range_usec;   /* WakeAlarmRange=, the farthest alarm the RTC takes; 0 (auto, the
+                                           * default): what the firmware says (rtc-range.h) */
+        uint64_t hibernate_delay_usec;    /* HibernateDelay=, default 2h: suspend-then-hibernate's time in RAM */
 } Config;
 
 /* Bounds the file is checked against. */
@@ -33,6 +36,7 @@ typedef struct Config {
  * needs to start, and which a mistyped unit would exceed. */
 #define CONFIG_NEXT_TIMER_LEAD_MAX_USEC  (24 * USEC_PER_HOUR)
 #define CONFIG_STAY_AWAKE_MAX_USEC       (24 * USEC_PER_HOUR)
+#define CONFIG_HIBERNATE_DELAY_DEFAULT_USEC (2 * USEC_PER_HOUR)
 /* The longest sleep hostpm handles anywhere: hostpm-sleep refuses a longer
  * --seconds= (SLEEP_SECONDS_MAX), so MaximumDuration= may not promise more.
  * Far beyond any RTC; it also keeps every microsecond sum far from 2^64. */

@@ -110,6 +110,29 @@ static int format_min_seconds(const HelperArgs *a, char **ret) {
         return a->min_seconds > 0 && asprintf(ret, "--min-seconds=%" PRIu64, a->min_seconds) < 0 ? -ENOMEM : 0;
 }
 
+static int parse_alarm_range(const char *value, const char *shown, HelperArgs *a, char **reason) {
+        if (parse_whole_number(value, SLEEP_SECONDS_MAX, &a->alarm_range) < 0 || a->alarm_range == 0)
+                return refuse(reason, "invalid --alarm-range '%s'; expected whole seconds from 1 to %" PRIu64,
+                              shown, SLEEP_SECONDS_MAX);
+        return 0;
+}
+
+static int format_alarm_range(const HelperArgs *a, char **ret) {
+        return a->alarm_range > 0 && asprintf(ret, "--alarm-range=%" PRIu64, a->alarm_range) < 0 ? -ENOMEM : 0;
+}
+
+static int parse_hibernate_after(const char *value, const char *shown, HelperArgs *a, char **reason) {
+        if (parse_whole_number(value, SLEEP_SECONDS_MAX, &a->hibernate_after) < 0 || a->hibernate_after == 0)
+                return refuse(reason, "invalid --hibernate-after '%s'; expected whole seconds from 1 to %" PRIu64,
+                              shown, SLEEP_SECONDS_MAX);
+        return 0;
+}
+
+static int format_hibernate_after(const HelperArgs *a, char **ret) {
+        return a->hibernate_after > 0 && asprintf(ret, "--hibernate-after=%" PRIu64, a->hibernate_after) < 0
+                ? -ENOMEM : 0;
+}
+
 static int parse_id(const char *value, const char *shown, HelperArgs *a, char **reason) {
         if (!sleep_id_valid(value))
                 return refuse(reason, "invalid --id '%s'; expected 1 to %i letters, digits or - _ . : @",
@@ -205,6 +228,8 @@ typedef enum HelperOptionId {
         OPT_SECONDS,
         OPT_WAKE_AT,
         OPT_MIN_SECONDS,
+        OPT_ALARM_RANGE,
+        OPT_HIBERNATE_AFTER,
         OPT_RTC_DEVICE,
         OPT_REQUESTER_UID,
         OPT_REQUESTER_PID,
@@ -227,6 +252,8 @@ static const struct {
         [OPT_SECONDS]           = { "seconds",           true,  parse_seconds,           format_seconds           },
         [OPT_WAKE_AT]           = { "wake-at",           true,  parse_wake_at,           format_wake_at           },
         [OPT_MIN_SECONDS]       = { "min-seconds",       true,  parse_min_seconds,       format_min_seconds       },
+        [OPT_ALARM_RANGE]       = { "alarm-range",       true,  parse_alarm_range,       format_alarm_range       },
+        [OPT_HIBERNATE_AFTER]   = { "hibernate-after",   true,  parse_hibernate_after,   format_hibernate_after   },
         [OPT_RTC_DEVICE]        = { "rtc-device",        true,  parse_rtc_device,        format_rtc_device        },
         [OPT_REQUESTER_UID]     = { "requester-uid",     true,  parse_requester_uid,     format_requester_uid     },
         [OPT_REQUESTER_PID]     = { "requester-pid",     true,  parse_requester_pid,     format_requester_pid     },
@@ -335,6 +362,9 @@ int helper_args_from_argv(char * const *argv, HelperArgs *ret, char **ret_reason
         m = missing(seen);
         if (m)
                 return refuse(ret_reason, "missing %s; see --help", m);
+        if (a.hibernate_after > 0 && a.target != SLEEP_TARGET_SUSPEND_THEN_HIBERNATE)
+                return refuse(ret_reason, "--hibernate-after given with --target=%s; expected it only with "
+                              "--target=suspend-then-hibernate", sleep_target_to_string(a.target));
 
         *ret = a;
         a.wake_on_lan = NULL;  /* moved */

@@ -29,6 +29,10 @@ typedef struct HelperArgs {
         uint64_t min_seconds;    /* --min-seconds: no alarm nearer than this. Read: 1 when absent (a
                                   * timer scheduled by an older hostpmd still runs); written: 0 leaves
                                   * it out */
+        uint64_t alarm_range;    /* --alarm-range: the farthest alarm the RTC takes, in seconds; a longer
+                                  * sleep is slept in legs (sleep-legs.h). 0 (absent): one leg */
+        uint64_t hibernate_after; /* --hibernate-after: suspend-then-hibernate's time in RAM before it
+                                   * hibernates for the rest; 0 (absent): logind's own method */
         const char *id;          /* read: points into the argv */
         uid_t requester_uid;
         pid_t requester_pid;     /* 0: unknown */
