@@ -42,6 +42,7 @@ int manager_new(Manager **ret) {
         r = config_load(config_dir(), &m->config, &error);
         if (r < 0)
                 return log_error_errno(r, "Refusing to start: %s", error ? error : STRERROR(r));
+        m->config.alarm_range_sec = m->config.wake_alarm_range_usec / USEC_PER_SEC;
 
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -144,6 +145,17 @@ static int property_get_last(
                 return sd_bus_message_append(reply, "t", have ? o.started_realtime_usec : UINT64_C(0));
         if (streq(property, "LastResumeUSec"))
                 return sd_bus_message_append(reply, "t", have ? o.resumed_realtime_usec : UINT64_C(0));
+        if (streq(property, "LastLegs")) {
+                r = sd_bus_message_open_container(reply, 'a', "(sttbttt)");
+                for (size_t i = 0; r >= 0 && have && i < o.n_legs; i++) {
+                        const OutcomeLeg *l = &o.legs[i];
+
+                        r = sd_bus_message_append(reply, "(sttbttt)", sleep_target_to_string(l->target),
+                                                  l->asked_usec, l->slept_usec, (int) l->woken_by_alarm, l->alarm,
+                                                  l->started_realtime_usec, l->resumed_realtime_usec);
+                }
+                return r < 0 ? r : sd_bus_message_close_container(reply);
+        }
         return -ENOENT;
 }
 
@@ -234,6 +246,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("LastWokenByAlarm", "b", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("LastSuspendUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("LastResumeUSec", "t", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        SD_BUS_PROPERTY("LastLegs", "a(sttbttt)", property_get_last, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         SD_BUS_PROPERTY("DelayUSec", "t", NULL, offsetof(Manager, config.delay_usec), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("MinimumDurationUSec", "t", NULL, offsetof(Manager, config.minimum_duration_usec),
                         SD_BUS_VTABLE_PROPERTY_CONST),
@@ -313,7 +326,7 @@ static void emit_invalidation(Manager *m) {
                                               "PendingWakeUSec", "PendingDurationUSec", "PendingRequesterUID",
                                               "LastId", "LastTarget", "LastResult", "LastError", "LastAskedUSec",
                                               "LastSleptUSec", "LastWokenByAlarm", "LastSuspendUSec",
-                                              "LastResumeUSec", NULL);
+                                              "LastResumeUSec", "LastLegs", NULL);
 }
 
 static void manager_follow(Manager *m, const char *id) {

@@ -36,6 +36,8 @@ int helper_argv_new(const char *path, const HelperRequest *req, char ***ret, cha
                 .seconds = req->wake_realtime_usec > 0 ? 0 : req->duration_sec,
                 .wake_at = req->wake_realtime_usec / USEC_PER_SEC,
                 .min_seconds = req->min_seconds,
+                .alarm_range = req->alarm_range_sec,
+                .hibernate_after = req->hibernate_after_sec,
                 .ignore_inhibitors = req->ignore_inhibitors,
                 .rtc_device = req->rtc_device,
                 .wake_on_lan = (char *) req->wake_on_lan,  /* only read */

@@ -24,6 +24,8 @@ typedef struct HelperRequest {
         uint64_t duration_sec;
         uint64_t wake_realtime_usec;
         uint64_t min_seconds;           /* MinimumDuration=, checked again by the helper; 0: not passed */
+        uint64_t alarm_range_sec;       /* sleep in legs of at most this (sleep-legs.h); 0: one leg */
+        uint64_t hibernate_after_sec;   /* suspend-then-hibernate: time in RAM first; 0: logind's method */
         bool ignore_inhibitors;
         const char *rtc_device;
         const char *wake_on_lan;   /* "eno1,eno2" to arm first (WakeOnLanInterfaces=), or NULL */

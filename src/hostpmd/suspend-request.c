@@ -248,6 +248,8 @@ static void schedule_act(SuspendRequest *r) {
                 .duration_sec = r->plan.duration_sec,
                 .wake_realtime_usec = r->plan.wake_realtime_usec,
                 .min_seconds = suspend_plan_min_seconds(q->config),
+                .alarm_range_sec = r->plan.alarm_range_sec,
+                .hibernate_after_sec = r->plan.hibernate_after_sec,
                 .ignore_inhibitors = r->plan.flags & HOSTPM_FLAG_IGNORE_INHIBITORS,
                 .rtc_device = q->config->rtc_device,
                 .wake_on_lan = q->config->wake_on_lan_interfaces,

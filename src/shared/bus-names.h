@@ -22,6 +22,7 @@
 #define HOSTPM_ERROR_TOO_MANY_REQUESTS     HOSTPM_ERROR_PREFIX "TooManyRequests"
 #define HOSTPM_ERROR_NO_SUCH_REQUEST       HOSTPM_ERROR_PREFIX "NoSuchRequest"
 #define HOSTPM_ERROR_NO_NEXT_TIMER         HOSTPM_ERROR_PREFIX "NoNextTimer"
+#define HOSTPM_ERROR_LEG_NOT_ARMABLE       HOSTPM_ERROR_PREFIX "LegNotArmable"
 
 #define HOSTPM_ACTION_SUSPEND            "org.hostpm1.suspend"
 #define HOSTPM_ACTION_CANCEL             "org.hostpm1.cancel"

@@ -26,6 +26,11 @@ typedef struct Config {
         uint64_t wake_alarm_range_usec;   /* WakeAlarmRange=, the farthest alarm the RTC takes; 0 (auto, the
                                            * default): what the firmware says (rtc-range.h) */
         uint64_t hibernate_delay_usec;    /* HibernateDelay=, default 2h: suspend-then-hibernate's time in RAM */
+
+        /* Not read from the file: the farthest alarm the RTC takes, in
+         * seconds, as hostpmd found it (WakeAlarmRange=, else the RTC's own
+         * range, rtc-range.h); 0: unknown, every sleep is one leg. */
+        uint64_t alarm_range_sec;
 } Config;
 
 /* Bounds the file is checked against. */

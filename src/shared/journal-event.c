@@ -15,10 +15,11 @@ typedef enum EventField {
         EVENT_FIELD_SLEPT = 1 << 1,  /* HOSTPM_SLEPT_USEC */
         EVENT_FIELD_ALARM = 1 << 2,  /* HOSTPM_ALARM */
         EVENT_FIELD_WOKEN = 1 << 3,  /* HOSTPM_WOKEN_BY_ALARM */
+        EVENT_FIELD_LEG   = 1 << 4,  /* HOSTPM_LEG, HOSTPM_LEG_TARGET, HOSTPM_NEXT_LEG_SECONDS */
 } EventField;
 
 /* MESSAGE_ID, MESSAGE, PRIORITY, HOSTPM_RESULT, the extra fields, the request's */
-#define EVENT_FIELDS_MAX (4 + 4 + 5)
+#define EVENT_FIELDS_MAX (4 + 4 + 3 + 5)
 
 typedef struct EventKindInfo {
         const char *result;      /* HOSTPM_RESULT */
@@ -26,7 +27,8 @@ typedef struct EventKindInfo {
         int priority;
         EventField fields;
         /* MESSAGE, with {request} "request ID (mem, 300 s, uid 1000, pid 42)",
-         * {error}, {alarm}, {slept} (seconds, one decimal) and {woken} */
+         * {error}, {alarm}, {slept} (seconds, one decimal), {woken}, {leg},
+         * {leg_target} and {next} */
         const char *message;
 } EventKindInfo;
 
@@ -84,6 +86,14 @@ static const EventKindInfo event_kinds[_JOURNAL_EVENT_MAX] = {
                 .fields = EVENT_FIELD_ERROR,
                 .message = "Suspend {request} failed: {error}",
         },
+        [JOURNAL_EVENT_LEG] = {
+                .result = "leg",
+                .message_id = "3aaf627d566b4a7ba131697371f196f1",
+                .priority = LOG_INFO,
+                .fields = EVENT_FIELD_SLEPT | EVENT_FIELD_ALARM | EVENT_FIELD_WOKEN | EVENT_FIELD_LEG,
+                .message = "Leg {leg} ({leg_target}) of {request} woke after {slept} s asleep; {woken}; "
+                           "sleeping again for {next} s.",
+        },
 };
 
 static const char *strempty(const char *s) {
@@ -113,6 +123,12 @@ static int put_placeholder(FILE *f, const char *name, size_t len, const EventReq
         else if (IS("slept"))
                 fprintf(f, "%" PRIu64 ".%01" PRIu64, d->slept_usec / USEC_PER_SEC,
                         d->slept_usec % USEC_PER_SEC / (USEC_PER_SEC / 10));
+        else if (IS("leg"))
+                fprintf(f, "%u", d->leg);
+        else if (IS("leg_target"))
+                fputs(strempty(d->leg_target), f);
+        else if (IS("next"))
+                fprintf(f, "%" PRIu64, d->next_seconds);
         else if (IS("woken"))
                 fputs(d->woken_by_alarm ? "the wake alarm had been reached" : "not woken by the wake alarm", f);
         else
@@ -205,6 +221,11 @@ int journal_event_fields(JournalEventKind kind, const EventRequest *req, const E
                 ADD("HOSTPM_ALARM=%" PRIu64, d->alarm);
         if (k->fields & EVENT_FIELD_WOKEN)
                 ADD("HOSTPM_WOKEN_BY_ALARM=%i", (int) d->woken_by_alarm);
+        if (k->fields & EVENT_FIELD_LEG) {
+                ADD("HOSTPM_LEG=%u", d->leg);
+                ADD("HOSTPM_LEG_TARGET=%s", strempty(d->leg_target));
+                ADD("HOSTPM_NEXT_LEG_SECONDS=%" PRIu64, d->next_seconds);
+        }
         ADD("HOSTPM_REQUEST_ID=%s", strempty(req->id));
         ADD("HOSTPM_TARGET=%s", strempty(req->target));
         ADD("HOSTPM_REQUESTER_UID=%u", (unsigned) req->requester_uid);

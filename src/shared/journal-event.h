@@ -27,6 +27,7 @@ typedef enum JournalEventKind {
         JOURNAL_EVENT_STARTED,
         JOURNAL_EVENT_RESUMED,
         JOURNAL_EVENT_FAILED,
+        JOURNAL_EVENT_LEG,           /* one leg of a sleep in legs woke; the next is armed */
         _JOURNAL_EVENT_MAX,
         _JOURNAL_EVENT_INVALID = -EINVAL,
 } JournalEventKind;
@@ -43,12 +44,16 @@ typedef struct EventRequest {
 
 /* What happened, beyond the request: each kind sends only the fields its
  * row names (HOSTPM_ERROR from error, HOSTPM_ALARM, HOSTPM_SLEPT_USEC,
- * HOSTPM_WOKEN_BY_ALARM) and ignores the rest. NULL: none. */
+ * HOSTPM_WOKEN_BY_ALARM, HOSTPM_LEG, HOSTPM_LEG_TARGET,
+ * HOSTPM_NEXT_LEG_SECONDS) and ignores the rest. NULL: none. */
 typedef struct EventDetails {
         const char *error;        /* why it was refused, denied, cancelled, or failed */
         uint64_t alarm;           /* the wake alarm, in seconds of the RTC's clock */
         uint64_t slept_usec;
         bool woken_by_alarm;
+        unsigned leg;             /* the leg that woke, from 1 */
+        const char *leg_target;   /* what it slept: mem or disk */
+        uint64_t next_seconds;    /* the next leg's length */
 } EventDetails;
 
 /* Sends the entry (and prints its line); never fails the caller: a

@@ -49,6 +49,12 @@ static inline int take_fd(int *fd) {
                         func(*p);                       \
         }
 
+/* free() that returns NULL, to reset a pointer in the same statement */
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p) {
         free(*(void **) p);
 }

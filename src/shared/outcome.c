@@ -58,13 +58,53 @@ void outcome_done(Outcome *o) {
         free(o->id);
         free(o->target);
         free(o->error);
+        free(o->legs);
         *o = (Outcome) {0};
+}
+
+int outcome_add_leg(Outcome *o, const OutcomeLeg *leg) {
+        OutcomeLeg *legs;
+
+        legs = reallocarray(o->legs, o->n_legs + 1, sizeof *legs);
+        if (!legs)
+                return -ENOMEM;
+        legs[o->n_legs++] = *leg;
+        o->legs = legs;
+        o->slept_usec += leg->slept_usec;
+        return 0;
+}
+
+static int legs_to_json(const Outcome *o, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->n_legs; i++) {
+                const OutcomeLeg *l = &o->legs[i];
+                json_object *j = json_object_new_object();
+
+                if (!j || json_object_array_add(a, j) < 0) {
+                        json_object_put(j);
+                        return -ENOMEM;
+                }
+                if (json_add(j, "target", json_object_new_string(sleep_target_to_string(l->target))) < 0 ||
+                    json_add(j, "asked_usec", json_object_new_uint64(l->asked_usec)) < 0 ||
+                    json_add(j, "slept_usec", json_object_new_uint64(l->slept_usec)) < 0 ||
+                    json_add(j, "woken_by_alarm", json_object_new_boolean(l->woken_by_alarm)) < 0 ||
+                    json_add(j, "alarm", json_object_new_uint64(l->alarm)) < 0 ||
+                    json_add(j, "started_realtime_usec", json_object_new_uint64(l->started_realtime_usec)) < 0 ||
+                    json_add(j, "resumed_realtime_usec", json_object_new_uint64(l->resumed_realtime_usec)) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(a);
+        return 0;
 }
 
 
 static int outcome_to_json(const Outcome *o, json_object **ret) {
         _cleanup_(json_object_putp) json_object *j = json_object_new_object();
         const char *result = outcome_result_to_string(o->result);
+        json_object *legs = NULL;
 
         if (!result)
                 return -EINVAL;
@@ -80,7 +120,9 @@ static int outcome_to_json(const Outcome *o, json_object **ret) {
             json_add(j, "started_realtime_usec", json_object_new_uint64(o->started_realtime_usec)) < 0 ||
             json_add(j, "resumed_realtime_usec", json_object_new_uint64(o->resumed_realtime_usec)) < 0 ||
             json_add(j, "requester_uid", json_object_new_int64((int64_t) o->requester_uid)) < 0 ||
-            json_add(j, "requester_pid", json_object_new_int64((int64_t) o->requester_pid)) < 0)
+            json_add(j, "requester_pid", json_object_new_int64((int64_t) o->requester_pid)) < 0 ||
+            legs_to_json(o, &legs) < 0 ||
+            json_add(j, "legs", legs) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(j);
         return 0;
@@ -163,6 +205,45 @@ static int get_bool(json_object *j, const char *key, bool *ret) {
         return 0;
 }
 
+/* Optional: a record of before legs has none. */
+static int legs_from_json(json_object *j, Outcome *o) {
+        json_object *a;
+        size_t n;
+        int r;
+
+        if (!json_object_object_get_ex(j, "legs", &a))
+                return 0;
+        if (!json_object_is_type(a, json_type_array))
+                return -EBADMSG;
+        n = json_object_array_length(a);
+        for (size_t i = 0; i < n; i++) {
+                json_object *l = json_object_array_get_idx(a, i);
+                _cleanup_free_ char *target = NULL;
+                OutcomeLeg leg = {0}, *legs;
+
+                if (!json_object_is_type(l, json_type_object))
+                        return -EBADMSG;
+                if ((r = get_string(l, "target", &target)) < 0 ||
+                    (r = get_uint64(l, "asked_usec", UINT64_MAX, &leg.asked_usec)) < 0 ||
+                    (r = get_uint64(l, "slept_usec", UINT64_MAX, &leg.slept_usec)) < 0 ||
+                    (r = get_bool(l, "woken_by_alarm", &leg.woken_by_alarm)) < 0 ||
+                    (r = get_uint64(l, "alarm", UINT64_MAX, &leg.alarm)) < 0 ||
+                    (r = get_uint64(l, "started_realtime_usec", UINT64_MAX, &leg.started_realtime_usec)) < 0 ||
+                    (r = get_uint64(l, "resumed_realtime_usec", UINT64_MAX, &leg.resumed_realtime_usec)) < 0)
+                        return r;
+                leg.target = sleep_target_from_string(target);
+                if (leg.target < 0)
+                        return -EBADMSG;
+                /* the record's own slept_usec stands; only the list is read */
+                legs = reallocarray(o->legs, o->n_legs + 1, sizeof *o->legs);
+                if (!legs)
+                        return -ENOMEM;
+                o->legs = legs;
+                o->legs[o->n_legs++] = leg;
+        }
+        return 0;
+}
+
 static int outcome_from_json(json_object *j, Outcome *ret) {
         _cleanup_free_ char *result = NULL;
         Outcome o = {0};
@@ -180,7 +261,8 @@ static int outcome_from_json(json_object *j, Outcome *ret) {
             (r = get_uint64(j, "started_realtime_usec", UINT64_MAX, &o.started_realtime_usec)) < 0 ||
             (r = get_uint64(j, "resumed_realtime_usec", UINT64_MAX, &o.resumed_realtime_usec)) < 0 ||
             (r = get_uint64(j, "requester_uid", UINT32_MAX, &uid)) < 0 ||
-            (r = get_uint64(j, "requester_pid", INT32_MAX, &pid)) < 0) {
+            (r = get_uint64(j, "requester_pid", INT32_MAX, &pid)) < 0 ||
+            (r = legs_from_json(j, &o)) < 0) {
                 outcome_done(&o);
                 return r;
         }

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "sleep-target.h"
+
 #define OUTCOME_FILE_NAME "last-outcome.json"
 
 typedef enum OutcomeResult {
@@ -23,6 +25,18 @@ typedef enum OutcomeResult {
         _OUTCOME_RESULT_MAX,
         _OUTCOME_RESULT_INVALID = -EINVAL,
 } OutcomeResult;
+
+/* One leg of a sleep slept in legs (sleep-legs.h); a sleep in one leg
+ * has one too. */
+typedef struct OutcomeLeg {
+        SleepTarget target;              /* mem, or disk for the second part of suspend-then-hibernate */
+        uint64_t asked_usec;
+        uint64_t slept_usec;
+        bool woken_by_alarm;
+        uint64_t alarm;                  /* seconds of the RTC's clock */
+        uint64_t started_realtime_usec;
+        uint64_t resumed_realtime_usec;
+} OutcomeLeg;
 
 typedef struct Outcome {
         char *id;                        /* the request's id */
@@ -37,6 +51,9 @@ typedef struct Outcome {
         uint64_t resumed_realtime_usec;  /* PrepareForSleep(false) seen; 0 until then */
         uid_t requester_uid;
         pid_t requester_pid;
+        OutcomeLeg *legs;                /* the legs slept so far, in order; none in a record of
+                                          * before legs, or before the first resume */
+        size_t n_legs;
 } Outcome;
 
 const char *outcome_result_to_string(OutcomeResult r);
@@ -56,3 +73,6 @@ int outcome_write(const char *state_dir, const Outcome *o);
 int outcome_read(const char *state_dir, Outcome *ret);
 
 void outcome_done(Outcome *o);
+
+/* Appends a copy of *leg, and sums it into slept_usec; -ENOMEM. */
+int outcome_add_leg(Outcome *o, const OutcomeLeg *leg);

@@ -108,8 +108,11 @@ int sleep_chain_next_leg(const SleepChain *c, uint64_t elapsed, SleepTarget *ret
         }
         legs = legs_for(left, c->range);
         leg = left / legs + (left % legs != 0);
+        /* Late wakes can leave a time no legs of MinimumDuration= divide
+         * (the plan could): then as far as the alarm reaches, and what is
+         * left at the end, less than MinimumDuration=, stays unslept. */
         if (left / legs < c->min_seconds)
-                return -ERANGE;
+                leg = left < c->range ? left : c->range;
         *ret_target = parts[i].target;
         *ret_seconds = leg;
         return 1;

@@ -35,10 +35,9 @@ typedef struct SleepChain {
 int sleep_chain_check(const SleepChain *c, unsigned *ret_legs, char **ret_reason);
 
 /* The leg to sleep once elapsed seconds of the whole have passed: 1 with
- * its target and length; 0 when the sleep is over (*ret_seconds then says
- * how much of it was left unslept: less than min_seconds remained, or
- * nothing); -ERANGE when the time left cannot be split into legs of at
- * least min_seconds within the range. */
+ * its target and length (never shorter than min_seconds, never beyond the
+ * range); 0 when the sleep is over, and *ret_seconds says how much of it
+ * is left unslept (less than min_seconds remained, or nothing). */
 int sleep_chain_next_leg(const SleepChain *c, uint64_t elapsed, SleepTarget *ret_target, uint64_t *ret_seconds);
 
 /* The target of the part in which a leg sleeps: mem, or disk for the

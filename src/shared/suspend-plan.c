@@ -4,6 +4,7 @@
 
 #include "bus-names.h"
 #include "macro.h"
+#include "sleep-legs.h"
 #include "suspend-plan.h"
 #include "timespan.h"
 
@@ -78,6 +79,34 @@ static int check_duration(const Config *config, uint64_t duration_usec, const ch
                                  format_duration(hi, sizeof hi, config->maximum_duration_usec));
 }
 
+/* A sleep longer than the RTC's alarm reaches is slept in legs; each must
+ * be long enough to arm (sleep-legs.h), or nothing is scheduled. */
+static int check_legs(const Config *config, SuspendPlan *plan, sd_bus_error *error) {
+        _cleanup_free_ char *reason = NULL;
+        SleepChain chain = {
+                .target = plan->target,
+                .seconds = plan->duration_sec,
+                .range = config->alarm_range_sec,
+                .min_seconds = suspend_plan_min_seconds(config),
+        };
+        int r;
+
+        if (plan->target == SLEEP_TARGET_SUSPEND_THEN_HIBERNATE)
+                chain.hibernate_after = usec_add(config->hibernate_delay_usec, USEC_PER_SEC / 2) / USEC_PER_SEC;
+
+        r = sleep_chain_check(&chain, &plan->legs, &reason);
+        if (r == -ENOMEM)
+                return sd_bus_error_set_errno(error, r);
+        if (r == -E2BIG)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_DURATION_OUT_OF_RANGE, "Too long: %s.", reason);
+        if (r < 0)
+                return sd_bus_error_setf(error, HOSTPM_ERROR_LEG_NOT_ARMABLE, "Cannot sleep in legs: %s.", reason);
+
+        plan->alarm_range_sec = config->alarm_range_sec;
+        plan->hibernate_after_sec = chain.hibernate_after;
+        return 0;
+}
+
 int suspend_plan_for_duration(
                 const Config *config,
                 const char *target,
@@ -101,6 +130,9 @@ int suspend_plan_for_duration(
         /* The RTC counts whole seconds; round up so the host never sleeps
          * less than asked. */
         plan.duration_sec = duration_usec / USEC_PER_SEC + (duration_usec % USEC_PER_SEC != 0);
+        r = check_legs(config, &plan, error);
+        if (r < 0)
+                return r;
         *ret = plan;
         return 0;
 }
@@ -131,7 +163,7 @@ static int check_wake_time(const Config *config, SuspendPlan *plan, bool retimed
                 return r;
 
         plan->duration_sec = (plan->wake_realtime_usec - plan->suspend_realtime_usec) / USEC_PER_SEC;
-        return 0;
+        return check_legs(config, plan, error);
 }
 
 int suspend_plan_for_wake_time(

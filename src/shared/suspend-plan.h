@@ -34,6 +34,9 @@ typedef struct SuspendPlan {
         uint64_t duration_sec;        /* time asleep asked of the helper (whole seconds: the RTC's unit) */
         uint64_t wake_realtime_usec;  /* ScheduleSuspendUntil(): the wall-clock wake time; else 0 */
         uint64_t suspend_realtime_usec; /* when the timer is expected to fire */
+        unsigned legs;                /* sleep-legs.h: how many, as planned */
+        uint64_t alarm_range_sec;     /* the helper's --alarm-range=: config's alarm_range_sec, or 0 */
+        uint64_t hibernate_after_sec; /* the helper's --hibernate-after= (suspend-then-hibernate), or 0 */
 } SuspendPlan;
 
 /* Both return 0 and fill *ret, or a negative errno with a named error in

@@ -13,7 +13,14 @@
  * ignored. A resume is seen when logind's own connection says so (no one
  * else's PrepareForSleep counts) and the kernel shows the host slept since
  * the Suspend call (sleep-evidence.h). This file runs the steps up to the
- * alarm and ends the request; sleep-resume.c sends the call and waits. */
+ * alarm and ends the request; sleep-resume.c sends the call and waits.
+ *
+ * A sleep longer than the alarm reaches (--alarm-range=), and hostpm's
+ * suspend-then-hibernate (--hibernate-after=), are slept in legs
+ * (sleep-legs.h): at each wake by the alarm the next leg is planned from
+ * the time left, checked like the first (inhibitors, a stop signal, the
+ * alarm set and read back) and slept. A host woken by anything but the
+ * alarm, or that cannot arm the next leg, stays awake and says why. */
 
 #include <inttypes.h>
 #include <signal.h>
@@ -43,6 +50,7 @@ enum {
 static const int stop_signals[] = { SIGTERM, SIGINT, SIGHUP };
 
 static void context_done(Context *c) {
+        sd_event_source_disable_unref(c->resume_timeout);
         sd_bus_slot_unref(c->sleep_call);
         sd_bus_slot_unref(c->prepare_for_sleep);
         bus_name_owner_free(c->logind);
@@ -118,16 +126,28 @@ int finish(Context *c, OutcomeResult result, const char *error) {
         }
 }
 
+/* After a leg: how far the sleep got, so a failure says the host is awake. */
+static char *after_legs(const Context *c, const char *what) {
+        char *s;
+
+        if (c->outcome.n_legs == 0)
+                return strdup(what);
+        if (asprintf(&s, "after leg %zu, %" PRIu64 " of %" PRIu64 " s asleep, the host stays awake: %s",
+                     c->outcome.n_legs, c->outcome.slept_usec / USEC_PER_SEC, c->chain.seconds, what) < 0)
+                return NULL;
+        return s;
+}
+
 int fail(Context *c, const char *format, ...) {
-        _cleanup_free_ char *error = NULL;
+        _cleanup_free_ char *what = NULL, *error = NULL;
         va_list ap;
         int k;
 
         va_start(ap, format);
-        k = vasprintf(&error, format, ap);
+        k = vasprintf(&what, format, ap);
         va_end(ap);
-        if (k < 0)
-                error = NULL;
+        if (k >= 0)
+                error = after_legs(c, what);
         return finish(c, OUTCOME_FAILED, error ? error : "out of memory");
 }
 
@@ -145,11 +165,14 @@ int pending_stop_signal(void) {
 }
 
 int cancel(Context *c, int sig) {
+        _cleanup_free_ char *error = NULL;
         char why[128];
 
         clear_alarm(c);
-        (void) snprintf(why, sizeof(why), "stopped by %s before logind was asked to sleep", signal_name(sig));
-        return finish(c, OUTCOME_CANCELLED, why);
+        (void) snprintf(why, sizeof(why), "stopped by %s before logind was asked to sleep%s", signal_name(sig),
+                        c->outcome.n_legs > 0 ? " again" : "");
+        error = after_legs(c, why);
+        return finish(c, OUTCOME_CANCELLED, error ? error : why);
 }
 
 /* Steps return 0 to go on, or the exit code to stop with. */
@@ -180,9 +203,11 @@ static int step_check_inhibitors(Context *c) {
                         break;
                 if (!inhibitor_blocks_sleep(&i))
                         continue;
-                if (inhibitor_refusal_message(&i, &why) < 0)
+                _cleanup_free_ char *refusal = NULL;
+
+                if (inhibitor_refusal_message(&i, &why) < 0 || !(refusal = after_legs(c, why)))
                         return fail(c, "out of memory");
-                return finish(c, OUTCOME_REFUSED, why);
+                return finish(c, OUTCOME_REFUSED, refusal);
         }
         if (r < 0)
                 return fail(c, "could not read logind's inhibitors: %s", STRERROR(r));
@@ -214,26 +239,64 @@ static int resolve_seconds(Context *c) {
         return 0;
 }
 
+/* The leg to sleep now, from the time left of the whole; sets chain_over
+ * when none is left to arm. */
+static int plan_leg(Context *c) {
+        const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
+        uint64_t elapsed = 0, now;
+        int r;
+
+        if (c->outcome.n_legs == 0) {
+                r = resolve_seconds(c);
+                if (r > 0)
+                        return r;
+                c->chain.seconds = c->args.seconds;
+        } else {
+                r = rtc_read_since_epoch(root, dev, &now);
+                if (r < 0)
+                        return fail(c, "could not read the clock of RTC %s to plan the next leg: %s", dev,
+                                    STRERROR(r));
+                elapsed = now > c->chain_start ? now - c->chain_start : 0;
+        }
+
+        if (sleep_chain_next_leg(&c->chain, elapsed, &c->leg_target, &c->leg_seconds) == 0) {
+                c->chain_over = true;
+                c->unslept = c->leg_seconds;
+        }
+        return 0;
+}
+
+/* A leg woke: unless it was the alarm that woke the host, the sleep is
+ * over (a host someone woke is wanted awake). Then the time left decides. */
+static int step_plan_leg(Context *c) {
+        const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
+        const OutcomeLeg *last = c->outcome.n_legs > 0 ? &c->outcome.legs[c->outcome.n_legs - 1] : NULL;
+
+        if (last && !last->woken_by_alarm) {
+                c->chain_over = true;
+                return 0;
+        }
+        /* The RTC counts whole seconds: an alarm armed late in one of them
+         * fires up to a second early; armed just after the RTC's second
+         * turns over, the time asleep is the time asked. */
+        rtc_wait_for_tick(root, dev);
+        return plan_leg(c);
+}
+
 static int step_set_alarm(Context *c) {
         const char *root = rtc_sysfs_root(), *dev = c->args.rtc_device;
         uint64_t alarm;
         int r;
 
-        /* The RTC counts whole seconds: an alarm armed late in one of them
-         * fires up to a second early; armed just after the RTC's second
-         * turns over, the time asleep is the time asked. */
-        rtc_wait_for_tick(root, dev);
-        r = resolve_seconds(c);
-        if (r > 0)
-                return r;
-
-        r = rtc_set_wakealarm(root, dev, c->args.seconds, &alarm);
+        r = rtc_set_wakealarm(root, dev, c->leg_seconds, &alarm);
         switch (r) {
         case 0:
                 c->alarm_set = true;
                 c->outcome.alarm = alarm;
+                if (c->outcome.n_legs == 0)
+                        c->chain_start = alarm - c->leg_seconds;
                 log_info("Wake alarm of RTC %s set to %" PRIu64 " (%" PRIu64 " s ahead) and read back.",
-                         dev, alarm, c->args.seconds);
+                         dev, alarm, c->leg_seconds);
                 return 0;
         case -ENOENT: {
                 _cleanup_(rtc_info_done) RtcInfo info = {0};
@@ -247,9 +310,9 @@ static int step_set_alarm(Context *c) {
                 return fail(c, "RTC %s has no since_epoch attribute", dev);
         }
         case -EINVAL:
-                return fail(c, "the RTC refused an alarm %" PRIu64 " s ahead", c->args.seconds);
+                return fail(c, "the RTC refused an alarm %" PRIu64 " s ahead", c->leg_seconds);
         case -ERANGE:
-                return fail(c, "an alarm %" PRIu64 " s ahead does not fit RTC %s's clock", c->args.seconds, dev);
+                return fail(c, "an alarm %" PRIu64 " s ahead does not fit RTC %s's clock", c->leg_seconds, dev);
         case -EIO:
                 return fail(c, "RTC %s did not keep the alarm: the value read back is not the one written", dev);
         case -EBADMSG:
@@ -266,9 +329,12 @@ static int step_set_alarm(Context *c) {
 }
 
 static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        log_notice("Received %s (from pid %" PRIu32 ") after logind was asked to sleep; ignoring it: "
-                   "the wake alarm stays set until the resume is seen.",
+        Context *c = userdata;
+
+        log_notice("Received %s (from pid %" PRIu32 ") after logind was asked to sleep; the wake alarm stays "
+                   "set until the resume is seen, and no leg of the sleep follows it.",
                    signal_name((int) si->ssi_signo), si->ssi_pid);
+        c->stop_signal = (int) si->ssi_signo;
         return 0;
 }
 
@@ -286,6 +352,55 @@ static int setup_event_loop(Context *c) {
                         return r;
         }
         return 0;
+}
+
+/* Between two legs: the host is awake, and stays so if anyone asked. */
+static int step_next_leg(Context *c) {
+        const OutcomeLeg *last = &c->outcome.legs[c->outcome.n_legs - 1];
+        int r;
+
+        r = c->stop_signal > 0 ? c->stop_signal : pending_stop_signal();
+        if (r > 0)
+                return cancel(c, r);
+        r = step_check_inhibitors(c);
+        if (r > 0)
+                return r;
+
+        journal_event(JOURNAL_EVENT_LEG, &c->request, &(const EventDetails) {
+                .alarm = last->alarm,
+                .slept_usec = last->slept_usec,
+                .woken_by_alarm = last->woken_by_alarm,
+                .leg = (unsigned) c->outcome.n_legs,
+                .leg_target = sleep_target_to_string(last->target),
+                .next_seconds = c->leg_seconds,
+        });
+        leg_reset(c);
+        return 0;
+}
+
+/* The last leg woke, by the alarm or otherwise. */
+static int finish_sleep(Context *c) {
+        const OutcomeLeg *last = &c->outcome.legs[c->outcome.n_legs - 1];
+        char note[256];
+
+        if (c->alarm_set)
+                return finish(c, OUTCOME_RESUMED, "resumed, but the wake alarm could not be cleared");
+        if (!last->woken_by_alarm) {
+                uint64_t end = c->chain_start + c->chain.seconds, now = 0;
+
+                /* woken before the alarm: by someone, or a wake-up source */
+                if (rtc_read_since_epoch(rtc_sysfs_root(), c->args.rtc_device, &now) >= 0 && now + 1 < end) {
+                        (void) snprintf(note, sizeof note, "woken before the wake alarm, %" PRIu64 " s before the "
+                                        "asked time; the rest of the sleep is not slept", end - now);
+                        return finish(c, OUTCOME_RESUMED, c->outcome.n_legs > 1 ? note : NULL);
+                }
+        }
+        if (c->unslept > 0 && c->outcome.n_legs > 1) {
+                (void) snprintf(note, sizeof note, "woke %" PRIu64 " s before the asked time: too little was "
+                                "left to arm another leg (MinimumDuration=)", c->unslept);
+                return finish(c, OUTCOME_RESUMED, note);
+        }
+        return finish(c, OUTCOME_RESUMED, NULL);
 }
 
 static int run(int argc, char *argv[]) {
@@ -320,6 +435,13 @@ static int run(int argc, char *argv[]) {
         r = resolve_seconds(&c);
         if (r > 0)
                 return r;
+        c.chain = (SleepChain) {
+                .target = c.args.target,
+                .seconds = c.args.seconds,
+                .range = c.args.alarm_range,
+                .min_seconds = c.args.min_seconds,
+                .hibernate_after = c.args.hibernate_after,
+        };
 
         r = setup_event_loop(&c);
         if (r < 0)
@@ -343,21 +465,35 @@ static int run(int argc, char *argv[]) {
         if (r > 0)
                 return r;
 
-        /* before the alarm, which is set immediately before the sleep */
-        sleep_arm_wake_on_lan(c.args.wake_on_lan);
+        for (;;) {
+                r = step_plan_leg(&c);
+                if (r > 0)
+                        return r;
+                if (c.chain_over)
+                        return finish_sleep(&c);
+                if (c.outcome.n_legs > 0) {
+                        r = step_next_leg(&c);
+                        if (r > 0)
+                                return r;
+                }
 
-        r = step_set_alarm(&c);
-        if (r > 0)
-                return r;
-        r = pending_stop_signal();
-        if (r > 0)
-                return cancel(&c, r);
+                /* before the alarm, which is set immediately before the sleep */
+                sleep_arm_wake_on_lan(c.args.wake_on_lan);
 
-        r = step_sleep(&c);
-        if (r > 0)
-                return r;
+                r = step_set_alarm(&c);
+                if (r > 0)
+                        return r;
+                r = pending_stop_signal();
+                if (r > 0)
+                        return cancel(&c, r);
 
-        return step_wait_for_resume(&c);
+                r = step_sleep(&c);
+                if (r > 0)
+                        return r;
+                r = step_wait_for_resume(&c);
+                if (r > 0)
+                        return r;
+        }
 }
 
 int main(int argc, char *argv[]) {

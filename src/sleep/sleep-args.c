@@ -8,6 +8,7 @@
 
 static void help(void) {
         printf("Usage: %s --target=TARGET --seconds=N|--wake-at=EPOCH [--min-seconds=N] --id=ID\n"
+               "       [--alarm-range=N] [--hibernate-after=N]\n"
                "       --requester-uid=UID --requester-pid=PID [--ignore-inhibitors] [--rtc-device=rtc0]\n"
                "       [--wake-on-lan=IF[,IF...]]\n"
                "\n"
@@ -19,6 +20,10 @@ static void help(void) {
                "  --wake-at=EPOCH       or: wake at this time, seconds since the epoch\n"
                "  --min-seconds=N       refuse an alarm less than N s ahead when it is set\n"
                "                        (hostpmd's MinimumDuration=; default 1)\n"
+               "  --alarm-range=N       the farthest alarm the RTC takes: a longer sleep is slept\n"
+               "                        in legs, re-armed at each wake by the alarm (default: one leg)\n"
+               "  --hibernate-after=N   suspend-then-hibernate: in RAM for N s, then woken by the\n"
+               "                        alarm and hibernated for the rest (default: logind's method)\n"
                "  --id=ID               the request's id (letters, digits, - _ . : @)\n"
                "  --requester-uid=UID   who asked, for the record\n"
                "  --requester-pid=PID   who asked, for the record (0: unknown)\n"

@@ -25,25 +25,43 @@
  * sleep itself. */
 #define LOGIND_ROOT_CHECK_INHIBITORS (UINT64_C(1) << 0)
 
+/* This leg's wait has its answer. */
+static void wait_done(Context *c, int error) {
+        c->wait_over = true;
+        c->wait_error = error;
+}
+
+void leg_reset(Context *c) {
+        c->sleep_call = sd_bus_slot_unref(c->sleep_call);
+        c->resume_timeout = sd_event_source_disable_unref(c->resume_timeout);
+        c->sleep_started = c->resumed = c->kernel_failed = c->refused = false;
+        c->refusal = mfree(c->refusal);
+        c->image_failure = mfree(c->image_failure);
+        c->committed = c->at_resume = (SleepEvidence) {0};
+        c->leg = (OutcomeLeg) {0};
+        c->wait_over = false;
+        c->wait_error = 0;
+}
+
 /* logind's PrepareForSleep(false), and what the kernel says about it. */
 static void prepare_for_sleep_ended(Context *c) {
         ResumeEvidence evidence;
 
         sleep_evidence_read(rtc_sysfs_root(), &c->at_resume);
         evidence = resume_evidence(&c->committed, &c->at_resume);
-        if (sleep_target_writes_image(c->args.target)) {
+        if (sleep_target_writes_image(c->leg_target)) {
                 SleepUnitRun run;
 
                 /* the clocks jump at the snapshot alone (sleep-unit.h) */
-                if (sleep_unit_read(c->bus, c->args.target, &run) < 0)
+                if (sleep_unit_read(c->bus, c->leg_target, &run) < 0)
                         log_warning("Could not ask systemd about %s; without it a hibernation is not "
-                                    "taken as done.", sleep_target_to_sleep_unit(c->args.target));
+                                    "taken as done.", sleep_target_to_sleep_unit(c->leg_target));
                 else
                         log_info("%s: %s, result %s, started at %" PRIu64 " us (CLOCK_MONOTONIC; logind was "
-                                 "asked at %" PRIu64 ").", sleep_target_to_sleep_unit(c->args.target),
+                                 "asked at %" PRIu64 ").", sleep_target_to_sleep_unit(c->leg_target),
                                  run.active_state, run.result, run.start_monotonic, c->committed.mono_before_usec);
                 free(c->image_failure);
-                evidence = image_resume_evidence(c->args.target, &run, c->committed.mono_before_usec, evidence,
+                evidence = image_resume_evidence(c->leg_target, &run, c->committed.mono_before_usec, evidence,
                                                  &c->image_failure);
         }
         switch (evidence) {
@@ -59,9 +77,9 @@ static void prepare_for_sleep_ended(Context *c) {
                            c->at_resume.have_stats ? "unchanged" : "unavailable");
                 return;
         }
-        c->outcome.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
-        c->outcome.slept_usec = sleep_evidence_suspended_usec(&c->committed, &c->at_resume);
-        (void) sd_event_exit(c->event, 0);
+        c->leg.resumed_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+        c->leg.slept_usec = sleep_evidence_suspended_usec(&c->committed, &c->at_resume);
+        wait_done(c, 0);
 }
 
 static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
@@ -80,7 +98,9 @@ static int match_prepare_for_sleep(sd_bus_message *m, void *userdata, sd_bus_err
         if (start) {
                 if (!c->sleep_started) {
                         c->sleep_started = true;
-                        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+                        c->leg.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+                        if (c->outcome.n_legs == 0)
+                                c->outcome.started_realtime_usec = c->leg.started_realtime_usec;
                         log_info("logind is putting the host to sleep.");
                 }
         } else if (c->sleep_started)
@@ -102,13 +122,17 @@ int step_subscribe(Context *c) {
                                 LOGIND_MANAGER_IFACE, "PrepareForSleep", match_prepare_for_sleep, c);
         if (r < 0)
                 return fail(c, "could not subscribe to logind's PrepareForSleep: %s", STRERROR(r));
-        /* and the hibernation's service kept, to read its result at resume */
-        if (sleep_target_writes_image(c->args.target)) {
-                r = sleep_unit_ref(c->bus, c->args.target);
+        /* and the hibernation's service kept, to read its result at resume
+         * (in a sleep in legs, the part on disk's) */
+        for (unsigned part = 0; part < 2; part++) {
+                SleepTarget t = sleep_chain_part_target(&c->chain, part);
+
+                if (!sleep_target_writes_image(t))
+                        continue;
+                r = sleep_unit_ref(c->bus, t);
                 if (r < 0)
                         return fail(c, "could not ask systemd to keep %s loaded (RefUnit), so its result "
-                                    "could not be seen: %s", sleep_target_to_sleep_unit(c->args.target),
-                                    STRERROR(r));
+                                    "could not be seen: %s", sleep_target_to_sleep_unit(t), STRERROR(r));
         }
         return 0;
 }
@@ -133,7 +157,7 @@ static int reply_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
                         /* nothing was sent: logind was not asked */
                         c->refused = true;
                         c->refusal = strdup("could not call logind's method without flags");
-                        (void) sd_event_exit(c->event, 0);
+                        wait_done(c, 0);
                 }
                 return 0;
         }
@@ -148,13 +172,13 @@ static int reply_sleep(sd_bus_message *m, void *userdata, sd_bus_error *ret_erro
         if (asprintf(&c->refusal, "logind refused %s: %s: %s", c->method, e->name,
                      e->message ? e->message : "no message") < 0)
                 c->refusal = NULL;
-        (void) sd_event_exit(c->event, 0);
+        wait_done(c, 0);
         return 0;
 }
 
 /* Returns < 0 only when the call was not sent. */
 static int call_logind_sleep(Context *c, bool with_flags) {
-        const char *base = sleep_target_to_logind_method(c->args.target);
+        const char *base = sleep_target_to_logind_method(c->leg_target);
         uint64_t flags = c->args.ignore_inhibitors ? 0 : LOGIND_ROOT_CHECK_INHIBITORS;
         char *method;
         int r;
@@ -178,9 +202,7 @@ static int call_logind_sleep(Context *c, bool with_flags) {
 }
 
 static int on_resume_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
-        Context *c = userdata;
-
-        (void) sd_event_exit(c->event, -ETIMEDOUT);
+        wait_done(userdata, -ETIMEDOUT);
         return 0;
 }
 
@@ -188,7 +210,9 @@ int step_sleep(Context *c) {
         uint64_t now;
         int r;
 
-        c->outcome.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+        c->leg.started_realtime_usec = clock_now_usec(CLOCK_REALTIME);
+        if (c->outcome.n_legs == 0)
+                c->outcome.started_realtime_usec = c->leg.started_realtime_usec;
         record(c, OUTCOME_SUSPENDING);
         journal_event(JOURNAL_EVENT_STARTED, &c->request, &(const EventDetails) { .alarm = c->outcome.alarm });
 
@@ -213,7 +237,7 @@ int step_sleep(Context *c) {
          * between suspend and hibernate). */
         r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
         if (r >= 0)
-                r = sd_event_add_time(c->event, NULL, CLOCK_MONOTONIC, now + resume_wait_usec(c->args.seconds),
+                r = sd_event_add_time(c->event, &c->resume_timeout, CLOCK_MONOTONIC, now + resume_wait_usec(c->leg_seconds),
                                       USEC_PER_SEC, on_resume_timeout, c);
         if (r < 0)
                 log_warning_errno(r, "Failed to arm the resume timeout, waiting without it: %s", STRERROR(r));
@@ -223,11 +247,19 @@ int step_sleep(Context *c) {
 
 int step_wait_for_resume(Context *c) {
         uint64_t now;
-        int r;
+        int r = 0;
 
-        r = sd_event_loop(c->event);
+        /* not sd_event_loop(): after its exit the loop cannot run again,
+         * and a sleep in legs waits once per leg */
+        while (!c->wait_over) {
+                r = sd_event_run(c->event, UINT64_MAX);
+                if (r < 0)
+                        break;
+        }
+        if (c->wait_over)
+                r = c->wait_error;
 
-        if (c->kernel_failed && sleep_target_writes_image(c->args.target)) {
+        if (c->kernel_failed && sleep_target_writes_image(c->leg_target)) {
                 clear_alarm(c);
                 return fail(c, "%s", c->image_failure ? c->image_failure : "the hibernation failed");
         }
@@ -245,7 +277,7 @@ int step_wait_for_resume(Context *c) {
                 if (r == -ETIMEDOUT) {
                         clear_alarm(c);
                         return fail(c, "no resume seen within %" PRIu64 " s (of time awake) after logind "
-                                    "was asked to sleep", resume_wait_usec(c->args.seconds) / USEC_PER_SEC);
+                                    "was asked to sleep", resume_wait_usec(c->leg_seconds) / USEC_PER_SEC);
                 }
                 /* We do not know where the host stands: an alarm left set is
                  * harmless, a sleep without one is not. */
@@ -258,8 +290,15 @@ int step_wait_for_resume(Context *c) {
                 log_warning_errno(r, "Failed to read the clock of RTC %s, so whether the alarm woke the host "
                                   "is unknown: %s", c->args.rtc_device, STRERROR(r));
         else
-                c->outcome.woken_by_alarm = alarm_reached_at_resume(c->args.target, now, c->outcome.alarm);
+                c->leg.woken_by_alarm = alarm_reached_at_resume(c->leg_target, now, c->outcome.alarm);
 
         clear_alarm(c);
-        return finish(c, OUTCOME_RESUMED, c->alarm_set ? "resumed, but the wake alarm could not be cleared" : NULL);
+        c->leg.target = c->leg_target;
+        c->leg.asked_usec = usec_from_sec(c->leg_seconds);
+        c->leg.alarm = c->outcome.alarm;
+        if (outcome_add_leg(&c->outcome, &c->leg) < 0)
+                return fail(c, "out of memory");
+        c->outcome.woken_by_alarm = c->leg.woken_by_alarm;
+        c->outcome.resumed_realtime_usec = c->leg.resumed_realtime_usec;
+        return 0;
 }

@@ -201,6 +201,9 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
 
         if (output == OUTPUT_JSON) {
                 _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+                _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+                _cleanup_(status_done) Status s = {0};
+                bool legs = status_read(w->bus, &s, &error) >= 0 && streq_ptr(s.last_id, id);
 
                 /* json-c escapes: logind's and the helper's words are not ours */
                 if (!o ||
@@ -209,7 +212,8 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                     json_add(o, "asked_usec", json_object_new_uint64(w->asked_usec)) < 0 ||
                     json_add(o, "slept_usec", json_object_new_uint64(w->slept_usec)) < 0 ||
                     json_add(o, "woken_by_alarm", json_object_new_boolean(w->woken_by_alarm)) < 0 ||
-                    json_add(o, "error", json_object_new_string(w->error)) < 0)
+                    json_add(o, "error", json_object_new_string(w->error)) < 0 ||
+                    json_add(o, "legs", status_legs_to_json(legs ? s.last_legs : NULL, legs ? s.n_last_legs : 0)) < 0)
                         return log_oom(), EXIT_FAILED;
                 /* one line: after the plan's line, a stream of JSON lines */
                 r = json_print(o, JSON_FORMAT_LINE);
@@ -231,6 +235,14 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                        format_duration(asked, sizeof asked, w->asked_usec),
                        w->woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm",
                        window[0] ? "; suspend to resume took " : "", window);
+                if (streq_ptr(s.last_id, id))
+                        status_print_legs(s.last_legs, s.n_last_legs);
+                if (!isempty(w->error)) {
+                        /* the helper's words, which may quote others' */
+                        _cleanup_free_ char *note = escape_untrusted(w->error);
+
+                        printf("Note: %s.\n", note ? note : "(out of memory)");
+                }
         }
         else {
                 /* the helper's words may quote an inhibitor's who and why: other users' text */

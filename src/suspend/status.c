@@ -18,7 +18,44 @@ void status_done(Status *s) {
         free(s->last_result);
         free(s->last_error);
         free(s->stay_awake_id);
+        free(s->last_legs);
         *s = (Status) {0};
+}
+
+/* LastLegs' a(sttbttt); a leg of a target this version does not know
+ * is kept, as an invalid target. */
+static int read_legs(sd_bus_message *reply, Status *s) {
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'v', "a(sttbttt)");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sttbttt)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *target;
+                OutcomeLeg l = {0}, *legs;
+                int woken;
+
+                r = sd_bus_message_read(reply, "(sttbttt)", &target, &l.asked_usec, &l.slept_usec, &woken,
+                                        &l.alarm, &l.started_realtime_usec, &l.resumed_realtime_usec);
+                if (r <= 0)
+                        break;
+                l.target = sleep_target_from_string(target);
+                l.woken_by_alarm = woken;
+                legs = reallocarray(s->last_legs, s->n_last_legs + 1, sizeof *legs);
+                if (!legs)
+                        return -ENOMEM;
+                legs[s->n_last_legs++] = l;
+                s->last_legs = legs;
+        }
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
 }
 
 /* One GetAll round trip; properties this version does not know are
@@ -47,6 +84,7 @@ int status_read(sd_bus *bus, Status *ret, sd_bus_error *error) {
                 { "LastSuspendUSec",     't', &s.last_suspend_usec },
                 { "LastResumeUSec",      't', &s.last_resume_usec },
                 { "LastWokenByAlarm",    'b', &s.last_woken_by_alarm },
+                { "LastLegs",            'L', NULL },  /* read_legs() */
                 { "StayAwakeId",         's', &s.stay_awake_id },
                 { "StayAwakeUntilUSec",  't', &s.stay_awake_until_usec },
         };
@@ -72,6 +110,12 @@ int status_read(sd_bus *bus, Status *ret, sd_bus_error *error) {
                         if (!streq(name, fields[i].name))
                                 continue;
                         used = true;
+                        if (fields[i].type == 'L') {
+                                r = read_legs(reply, &s);
+                                if (r < 0)
+                                        return r;
+                                continue;
+                        }
                         if (fields[i].type == 's') {
                                 const char *v;
 
@@ -172,6 +216,45 @@ void status_print_text(const Status *unescaped) {
         printf("\n");
         if (s->last_resume_usec > 0)
                 printf("         resumed at %s\n", format_wall_time(a, sizeof a, s->last_resume_usec) ? a : "?");
+        status_print_legs(s->last_legs, s->n_last_legs);
+}
+
+void status_print_legs(const OutcomeLeg *legs, size_t n) {
+        char d1[DURATION_MAX_STRING], d2[DURATION_MAX_STRING];
+
+        if (n < 2)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                const char *target = sleep_target_to_string(legs[i].target);
+
+                printf("         leg %zu of %zu: %s, asked %s, slept %s, %s\n", i + 1, n, target ? target : "?",
+                       format_duration(d1, sizeof d1, legs[i].asked_usec),
+                       format_duration(d2, sizeof d2, legs[i].slept_usec / USEC_PER_MSEC * USEC_PER_MSEC),
+                       legs[i].woken_by_alarm ? "woken by the RTC alarm" : "NOT woken by the RTC alarm");
+        }
+}
+
+json_object *status_legs_to_json(const OutcomeLeg *legs, size_t n) {
+        _cleanup_(json_object_putp) json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < n; i++) {
+                const char *target = sleep_target_to_string(legs[i].target);
+                json_object *l = json_object_new_object();
+
+                if (!l || json_object_array_add(a, l) < 0) {
+                        json_object_put(l);
+                        return NULL;
+                }
+                if (json_add(l, "target", json_object_new_string(target ? target : "")) < 0 ||
+                    json_add(l, "asked_usec", json_object_new_uint64(legs[i].asked_usec)) < 0 ||
+                    json_add(l, "slept_usec", json_object_new_uint64(legs[i].slept_usec)) < 0 ||
+                    json_add(l, "woken_by_alarm", json_object_new_boolean(legs[i].woken_by_alarm)) < 0 ||
+                    json_add(l, "alarm", json_object_new_uint64(legs[i].alarm)) < 0 ||
+                    json_add(l, "suspend_usec", json_object_new_uint64(legs[i].started_realtime_usec)) < 0 ||
+                    json_add(l, "resume_usec", json_object_new_uint64(legs[i].resumed_realtime_usec)) < 0)
+                        return NULL;
+        }
+        return TAKE_PTR(a);
 }
 
 static json_object *pending_to_json(const Status *s) {
@@ -200,7 +283,8 @@ static json_object *last_to_json(const Status *s) {
             json_add(l, "slept_usec", json_object_new_uint64(s->last_slept_usec)) < 0 ||
             json_add(l, "woken_by_alarm", json_object_new_boolean(s->last_woken_by_alarm)) < 0 ||
             json_add(l, "suspend_usec", json_object_new_uint64(s->last_suspend_usec)) < 0 ||
-            json_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec)) < 0)
+            json_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec)) < 0 ||
+            json_add(l, "legs", status_legs_to_json(s->last_legs, s->n_last_legs)) < 0)
                 return NULL;
         return TAKE_PTR(l);
 }

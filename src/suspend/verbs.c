@@ -38,6 +38,7 @@ static const struct {
         { HOSTPM_ERROR_TOO_MANY_REQUESTS,                      EXIT_BUSY },
         { HOSTPM_ERROR_NO_SUCH_REQUEST,                        EXIT_NOTHING_PENDING },
         { HOSTPM_ERROR_NO_NEXT_TIMER,                          EXIT_REFUSED },
+        { HOSTPM_ERROR_LEG_NOT_ARMABLE,                        EXIT_REFUSED },
 };
 
 /* escape_untrusted(), never NULL: for printing what others wrote */

@@ -28,6 +28,8 @@ static void assert_args_equal(const HelperArgs *a, const HelperArgs *b) {
         assert_true(a->seconds == b->seconds);
         assert_true(a->wake_at == b->wake_at);
         assert_true(a->min_seconds == b->min_seconds);
+        assert_true(a->alarm_range == b->alarm_range);
+        assert_true(a->hibernate_after == b->hibernate_after);
         assert_string_equal(a->id, b->id);
         assert_int_equal(a->requester_uid, b->requester_uid);
         assert_int_equal(a->requester_pid, b->requester_pid);
@@ -57,9 +59,11 @@ static char **round_trip(const HelperArgs *in) {
 
 static void test_every_option_round_trip(void **state) {
         HelperArgs in = {
-                .target = SLEEP_TARGET_HYBRID,
+                .target = SLEEP_TARGET_SUSPEND_THEN_HIBERNATE,
                 .wake_at = 1800000000,
                 .min_seconds = 60,
+                .alarm_range = 86399,
+                .hibernate_after = 7200,
                 .id = "9f86d081884c7d659a2feaa0c55ad015",
                 .requester_uid = 4294967294U,
                 .requester_pid = 2147483647,
@@ -70,16 +74,18 @@ static void test_every_option_round_trip(void **state) {
         _cleanup_(strv_freep) char **argv = round_trip(&in);
 
         /* every option once, in the order hostpmd writes (and tests read) them */
-        assert_int_equal(strv_length(argv), 10);
+        assert_int_equal(strv_length(argv), 12);
         assert_string_equal(argv[1], "--id=9f86d081884c7d659a2feaa0c55ad015");
-        assert_string_equal(argv[2], "--target=hybrid");
+        assert_string_equal(argv[2], "--target=suspend-then-hibernate");
         assert_string_equal(argv[3], "--wake-at=1800000000");
         assert_string_equal(argv[4], "--min-seconds=60");
-        assert_string_equal(argv[5], "--rtc-device=rtc1");
-        assert_string_equal(argv[6], "--requester-uid=4294967294");
-        assert_string_equal(argv[7], "--requester-pid=2147483647");
-        assert_string_equal(argv[8], "--ignore-inhibitors");
-        assert_string_equal(argv[9], "--wake-on-lan=eno1,enp3s0");
+        assert_string_equal(argv[5], "--alarm-range=86399");
+        assert_string_equal(argv[6], "--hibernate-after=7200");
+        assert_string_equal(argv[7], "--rtc-device=rtc1");
+        assert_string_equal(argv[8], "--requester-uid=4294967294");
+        assert_string_equal(argv[9], "--requester-pid=2147483647");
+        assert_string_equal(argv[10], "--ignore-inhibitors");
+        assert_string_equal(argv[11], "--wake-on-lan=eno1,enp3s0");
 }
 
 static void test_optional_options_left_out(void **state) {
@@ -180,6 +186,11 @@ static void test_bad_and_foreign(void **state) {
                 { { "--target=MEM" }, "unknown --target 'MEM'; expected one of mem, " },
                 { { "--seconds=5s" }, "invalid --seconds '5s'; expected whole seconds from 1 to 31622400" },
                 { { "--min-seconds=0" }, "invalid --min-seconds '0'; expected whole seconds from 1 to" },
+                { { "--alarm-range=0" }, "invalid --alarm-range '0'; expected whole seconds from 1 to" },
+                { { "--hibernate-after=-1" }, "invalid --hibernate-after '-1'; expected whole seconds from 1 to" },
+                { { "--target=mem", "--seconds=5", "--id=x", "--requester-uid=0", "--requester-pid=0",
+                    "--hibernate-after=60" },
+                  "--hibernate-after given with --target=mem; expected it only with --target=suspend-then-hibernate" },
                 { { "--id" }, "option '--id' needs a value; see --help" },
                 { { "--id=a b" }, "invalid --id 'a b'; expected 1 to 128 letters, digits or - _ . : @" },
                 /* what may reach a terminal is escaped */
@@ -279,6 +290,10 @@ static void test_random_requests(void **state) {
                         .rtc_device = rtc,
                         .wake_on_lan = (char *) interfaces[rnd() % ELEMENTSOF(interfaces)],
                 };
+                if (rnd() % 2)
+                        in.alarm_range = rnd_value(SLEEP_SECONDS_MAX);
+                if (in.target == SLEEP_TARGET_SUSPEND_THEN_HIBERNATE && rnd() % 2)
+                        in.hibernate_after = rnd_value(SLEEP_SECONDS_MAX);
                 if (rnd() % 2)
                         in.seconds = rnd_value(SLEEP_SECONDS_MAX);
                 else
