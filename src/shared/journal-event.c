@@ -15,7 +15,9 @@ typedef enum EventField {
         EVENT_FIELD_SLEPT = 1 << 1,  /* HOSTPM_SLEPT_USEC */
         EVENT_FIELD_ALARM = 1 << 2,  /* HOSTPM_ALARM */
         EVENT_FIELD_WOKEN = 1 << 3,  /* HOSTPM_WOKEN_BY_ALARM */
-        EVENT_FIELD_LEG   = 1 << 4,  /* HOSTPM_LEG, HOSTPM_LEG_TARGET, HOSTPM_NEXT_LEG_SECONDS */
+        EVENT_FIELD_LEG = 1 << 4,  /* HOSTPM_LEG */
+        EVENT_FIELD_LEG_TARGET = 1 << 5,  /* HOSTPM_LEG_TARGET */
+        EVENT_FIELD_NEXT_LEG = 1 << 6,  /* HOSTPM_NEXT_LEG_SECONDS */
 } EventField;
 
 /* MESSAGE_ID, MESSAGE, PRIORITY, HOSTPM_RESULT, the extra fields, the request's */
@@ -90,9 +92,8 @@ static const EventKindInfo event_kinds[_JOURNAL_EVENT_MAX] = {
                 .result = "leg",
                 .message_id = "3aaf627d566b4a7ba131697371f196f1",
                 .priority = LOG_INFO,
-                .fields = EVENT_FIELD_SLEPT | EVENT_FIELD_ALARM | EVENT_FIELD_WOKEN | EVENT_FIELD_LEG,
-                .message = "Leg {leg} ({leg_target}) of {request} woke after {slept} s asleep; {woken}; "
-                           "sleeping again for {next} s.",
+                .fields = EVENT_FIELD_SLEPT | EVENT_FIELD_ALARM | EVENT_FIELD_WOKEN | EVENT_FIELD_LEG | EVENT_FIELD_LEG_TARGET | EVENT_FIELD_NEXT_LEG,
+                .message = "Leg {leg} ({leg_target}) of {request} woke after {slept} s asleep; {woken}; next leg {next} s.",
         },
 };
 
@@ -221,11 +222,12 @@ int journal_event_fields(JournalEventKind kind, const EventRequest *req, const E
                 ADD("HOSTPM_ALARM=%" PRIu64, d->alarm);
         if (k->fields & EVENT_FIELD_WOKEN)
                 ADD("HOSTPM_WOKEN_BY_ALARM=%i", (int) d->woken_by_alarm);
-        if (k->fields & EVENT_FIELD_LEG) {
+        if (k->fields & EVENT_FIELD_LEG)
                 ADD("HOSTPM_LEG=%u", d->leg);
+        if (k->fields & EVENT_FIELD_LEG_TARGET)
                 ADD("HOSTPM_LEG_TARGET=%s", strempty(d->leg_target));
+        if (k->fields & EVENT_FIELD_NEXT_LEG)
                 ADD("HOSTPM_NEXT_LEG_SECONDS=%" PRIu64, d->next_seconds);
-        }
         ADD("HOSTPM_REQUEST_ID=%s", strempty(req->id));
         ADD("HOSTPM_TARGET=%s", strempty(req->target));
         ADD("HOSTPM_REQUESTER_UID=%u", (unsigned) req->requester_uid);

@@ -157,6 +157,9 @@ static int status_escaped(const Status *s, Status *ret) {
         int r = 0;
 
         *ret = *s;
+        /* the legs hold no text, and stay the original's */
+        ret->last_legs = NULL;
+        ret->n_last_legs = 0;
         for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
                 *fields[i] = escape_untrusted(*fields[i]);
                 if (!*fields[i])
@@ -216,7 +219,7 @@ void status_print_text(const Status *unescaped) {
         printf("\n");
         if (s->last_resume_usec > 0)
                 printf("         resumed at %s\n", format_wall_time(a, sizeof a, s->last_resume_usec) ? a : "?");
-        status_print_legs(s->last_legs, s->n_last_legs);
+        status_print_legs(unescaped->last_legs, unescaped->n_last_legs);
 }
 
 void status_print_legs(const OutcomeLeg *legs, size_t n) {
