@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
+#include <inttypes.h>
+
 #include "hibernate-check.h"
 #include "host-capabilities.h"
 #include "log.h"
@@ -85,6 +87,15 @@ static void add_local_facts(HostCapabilities *h, Capabilities *c) {
         if (!c->rtc.device)
                 c->rtc.device = strdup(h->config->rtc_device);
         c->rtc.max_seconds = h->config->maximum_duration_usec / USEC_PER_SEC;
+        if (c->rtc.present) {
+                RtcAlarmRange detected;
+
+                r = rtc_alarm_range_read(h->sysfs_root, c->rtc.name, &detected);
+                if (r < 0)
+                        log_debug("The alarm range of %s (%s) is not known, assuming %" PRIu64 " s: %s",
+                                  c->rtc.device, c->rtc.name ? c->rtc.name : "driver unknown", detected.seconds, STRERROR(r));
+                c->rtc_range = rtc_alarm_range_resolve(h->config, &detected);
+        }
         if (hibernate_capabilities_read(c, h->sysfs_root, swap_proc_root()) < 0)
                 log_oom();
 }

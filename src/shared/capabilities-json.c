@@ -66,7 +66,7 @@ static json_object *sleep_targets_to_json(const Capabilities *c) {
         return TAKE_PTR(o);
 }
 
-static json_object *wake_alarm_to_json(const RtcInfo *rtc, RtcS4Wake s4_wake) {
+static json_object *wake_alarm_to_json(const RtcInfo *rtc, RtcS4Wake s4_wake, const RtcAlarmRange *range) {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
 
         if (!o ||
@@ -79,6 +79,11 @@ static json_object *wake_alarm_to_json(const RtcInfo *rtc, RtcS4Wake s4_wake) {
                     json_add(o, "wakeup", json_object_new_string(rtc_wakeup_to_string(rtc->wakeup))) < 0 ||
                     (rtc->alarm > 0 && json_add(o, "alarm", json_object_new_uint64(rtc->alarm)) < 0) ||
                     json_add(o, "s4_wake", json_object_new_string(rtc_s4_wake_to_string(s4_wake))) < 0)
+                        return NULL;
+                if (range->seconds > 0 &&
+                    (json_add(o, "range_seconds", json_object_new_uint64(range->seconds)) < 0 ||
+                     json_add(o, "range_source", json_object_new_string(rtc_range_source_to_string(range->source))) < 0 ||
+                     json_add(o, "day_alarm", json_object_new_string(rtc_day_alarm_to_string(range->day_alarm))) < 0))
                         return NULL;
         }
         if (json_add(o, "max_seconds", json_object_new_uint64(rtc->max_seconds)) < 0)
@@ -131,7 +136,7 @@ int capabilities_to_json(const Capabilities *c, char **ret) {
                 return -ENOMEM;
 
         if (json_add(root, "sleep_targets", sleep_targets_to_json(c)) < 0 ||
-            json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc, c->rtc_s4_wake)) < 0)
+            json_add(root, "wake_alarm", wake_alarm_to_json(&c->rtc, c->rtc_s4_wake, &c->rtc_range)) < 0)
                 return -ENOMEM;
         if (c->hibernate_known && json_add(root, "hibernation", hibernation_to_json(c)) < 0)
                 return -ENOMEM;

@@ -96,7 +96,7 @@ static void write_sleep_targets(Writer *x, const Capabilities *c) {
         end(x);
 }
 
-static void write_wake_alarm(Writer *x, const RtcInfo *rtc, RtcS4Wake s4_wake) {
+static void write_wake_alarm(Writer *x, const RtcInfo *rtc, RtcS4Wake s4_wake, const RtcAlarmRange *range) {
         start(x, "wake_alarm");
         attr(x, "device", rtc->device ? rtc->device : "rtc0");
         attr(x, "present", yes_no(rtc->present));
@@ -108,6 +108,11 @@ static void write_wake_alarm(Writer *x, const RtcInfo *rtc, RtcS4Wake s4_wake) {
                 if (rtc->alarm > 0)
                         attr_u64(x, "alarm", rtc->alarm);
                 attr(x, "s4_wake", rtc_s4_wake_to_string(s4_wake));
+                if (range->seconds > 0) {
+                        attr_u64(x, "range_seconds", range->seconds);
+                        attr(x, "range_source", rtc_range_source_to_string(range->source));
+                        attr(x, "day_alarm", rtc_day_alarm_to_string(range->day_alarm));
+                }
         }
         attr_u64(x, "max_seconds", rtc->max_seconds);
         end(x);
@@ -202,7 +207,7 @@ int capabilities_to_xml(const Capabilities *c, char **ret) {
         if (c->query_error == 0)
                 write_power_management(&x, c);
         write_sleep_targets(&x, c);
-        write_wake_alarm(&x, &c->rtc, c->rtc_s4_wake);
+        write_wake_alarm(&x, &c->rtc, c->rtc_s4_wake, &c->rtc_range);
         write_hibernation(&x, c);
         write_network_interfaces(&x, &c->net);
         if (x.r >= 0)
@@ -306,13 +311,38 @@ static int parse_sleep_targets(xmlNodePtr st, Capabilities *c) {
         return 0;
 }
 
-static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc, RtcS4Wake *s4_wake) {
+/* range_seconds, range_source, day_alarm: all three or none (a document
+ * of an older hostpmd) */
+static int parse_alarm_range(xmlNodePtr n, RtcAlarmRange *ret) {
+        _cleanup_free_ char *source = get_prop(n, "range_source"), *day = get_prop(n, "day_alarm");
+        uint64_t seconds = 0;
+        int r;
+
+        r = get_prop_u64(n, "range_seconds", &seconds);
+        if (r < 0)
+                return r;
+        if (seconds == 0 && !source && !day) {
+                *ret = (RtcAlarmRange) {0};
+                return 0;
+        }
+        if (seconds == 0 || rtc_range_source_from_string(source) < 0 || !day)
+                return -EBADMSG;
+        *ret = (RtcAlarmRange) {
+                .seconds = seconds,
+                .source = rtc_range_source_from_string(source),
+                .day_alarm = rtc_day_alarm_from_string(day),
+        };
+        return 0;
+}
+
+static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc, RtcS4Wake *s4_wake, RtcAlarmRange *range) {
         _cleanup_free_ char *wakeup = NULL, *s4 = NULL;
         int r;
 
         /* a repeated <wake_alarm> replaces the earlier one, as a repeated
          * <target> does, instead of leaking its strings */
         rtc_info_done(rtc);
+        *range = (RtcAlarmRange) {0};
         rtc->device = get_prop(n, "device");
         if (!rtc->device)
                 return -EBADMSG;
@@ -334,6 +364,9 @@ static int parse_wake_alarm(xmlNodePtr n, RtcInfo *rtc, RtcS4Wake *s4_wake) {
                       streq_ptr(wakeup, "disabled") ? RTC_WAKEUP_DISABLED : RTC_WAKEUP_UNKNOWN;
         s4 = get_prop(n, "s4_wake");
         *s4_wake = rtc_s4_wake_from_string(s4);
+        r = parse_alarm_range(n, range);
+        if (r < 0)
+                return r;
         return get_prop_u64(n, "alarm", &rtc->alarm);
 }
 
@@ -470,7 +503,7 @@ int capabilities_from_xml(const char *xml, Capabilities *ret) {
                         r = parse_sleep_targets(n, &c);
                         have_targets = true;
                 } else if (node_is(n, "wake_alarm"))
-                        r = parse_wake_alarm(n, &c.rtc, &c.rtc_s4_wake);
+                        r = parse_wake_alarm(n, &c.rtc, &c.rtc_s4_wake, &c.rtc_range);
                 else if (node_is(n, "hibernation"))
                         r = parse_hibernation(n, &c);
                 else if (node_is(n, "network_interfaces"))

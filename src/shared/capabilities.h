@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "net-interfaces.h"
 #include "rtc.h"
+#include "rtc-range.h"
 #include "rtc-s4-wake.h"
 #include "sleep-target.h"
 #include "swap-info.h"
@@ -53,6 +54,9 @@ typedef struct Capabilities {
         TargetCapability targets[_SLEEP_TARGET_MAX];
         RtcInfo rtc;
         RtcS4Wake rtc_s4_wake;
+        /* how far ahead the RTC takes an alarm (rtc-range.h), WakeAlarmRange=
+         * applied; seconds 0: not known (no RTC, or an older document) */
+        RtcAlarmRange rtc_range;
         /* disk, hybrid, suspend-then-hibernate (hibernate-check.h) */
         bool hibernate_known;    /* read for this document; false: no <hibernation> element */
         HibernateInfo hibernate;

@@ -1,9 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-#include <stdint.h>
-#include <stdio.h>
-
-#include "fileio.h"
+#include "acpi-fadt.h"
 #include "macro.h"
 #include "rtc-s4-wake.h"
 
@@ -24,20 +21,11 @@ RtcS4Wake rtc_s4_wake_from_string(const char *s) {
 }
 
 RtcS4Wake rtc_s4_wake_read(const char *sysfs_root, const char *driver) {
-        _cleanup_free_ char *path = NULL, *table = NULL;
-        const unsigned char *b;
-        size_t size;
-        uint32_t flags;
+        AcpiFadt fadt;
 
         if (!streq_ptr(driver, "rtc_cmos"))
                 return RTC_S4_WAKE_UNKNOWN;
-        if (asprintf(&path, "%s/firmware/acpi/tables/FACP", sysfs_root) < 0)
+        if (acpi_fadt_read(sysfs_root, &fadt) < 0)
                 return RTC_S4_WAKE_UNKNOWN;
-        if (read_file_bounded(path, 4096, &table, &size) < 0)
-                return RTC_S4_WAKE_UNKNOWN;
-        if (size < FADT_FLAGS_OFFSET + 4 || memcmp(table, "FACP", 4) != 0)
-                return RTC_S4_WAKE_UNKNOWN;
-        b = (const unsigned char *) table + FADT_FLAGS_OFFSET;
-        flags = (uint32_t) b[0] | (uint32_t) b[1] << 8 | (uint32_t) b[2] << 16 | (uint32_t) b[3] << 24;
-        return flags & FADT_S4_RTC_WAKE ? RTC_S4_WAKE_YES : RTC_S4_WAKE_NO;
+        return fadt.flags & FADT_S4_RTC_WAKE ? RTC_S4_WAKE_YES : RTC_S4_WAKE_NO;
 }

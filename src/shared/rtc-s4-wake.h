@@ -4,18 +4,13 @@
 /* Whether the RTC can wake the host from S4 (hibernation, powered off).
  * rtc_cmos decides it from the ACPI FADT's RTC_S4 flag and logs "RTC can
  * wake from S4" when it is set; the same flag is read here from the table
- * itself (<sysfs>/firmware/acpi/tables/FACP, readable by root), which
- * outlives the boot's log. Other RTC drivers: unknown. */
+ * itself (acpi-fadt.h). Other RTC drivers: unknown. */
 
 typedef enum RtcS4Wake {
         RTC_S4_WAKE_UNKNOWN,
         RTC_S4_WAKE_YES,
         RTC_S4_WAKE_NO,
 } RtcS4Wake;
-
-/* ACPI_FADT_S4_RTC_WAKE, in the FADT's 32-bit flags at byte 112 */
-#define FADT_FLAGS_OFFSET  112
-#define FADT_S4_RTC_WAKE   (1u << 16)
 
 const char *rtc_s4_wake_to_string(RtcS4Wake w);
 RtcS4Wake rtc_s4_wake_from_string(const char *s);

@@ -153,6 +153,11 @@ static void print_capabilities_table(const Capabilities *c) {
                 printf(", wakes from S4: %s\n", rtc_s4_wake_to_string(c->rtc_s4_wake));
         }
         char buf[DURATION_MAX_STRING];
+        if (c->rtc.present && c->rtc_range.seconds > 0)
+                printf("Alarm range:   %s ahead (%s, day alarm: %s)\n",
+                       format_duration(buf, sizeof buf, usec_from_sec(c->rtc_range.seconds)),
+                       rtc_range_source_to_string(c->rtc_range.source),
+                       rtc_day_alarm_to_string(c->rtc_range.day_alarm));
         printf("Longest sleep: %s\n", format_duration(buf, sizeof buf, usec_from_sec(c->rtc.max_seconds)));
         print_hibernation(c);
         print_network_interfaces(&c->net);

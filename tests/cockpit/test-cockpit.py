@@ -97,8 +97,8 @@ def loads(bed):
         check_equal((page.text('rtc-device'), page.text('rtc-driver')), (alarm['device'], alarm['driver']),
                     'the wake-alarm device')
         check_equal(page.text('rtc-state'), 'ready, wake source enabled', 'the wake alarm\'s state')
-        check_equal(page.text('rtc-max'), '23h', 'the longest sleep (max_seconds 82800)')
-        check_equal(page.text('limits'), 'A sleep lasts from 2s to 23h.', 'hostpmd\'s limits')
+        check_equal(page.text('rtc-max'), '7d', 'the longest sleep (max_seconds 604800)')
+        check_equal(page.text('limits'), 'A sleep lasts from 2s to 7d.', 'hostpmd\'s limits')
         check_equal(page.text('default-delay'), '1s', 'the default delay')
         check(page.visible('pending-none') and page.visible('last-none') and page.visible('history-none'),
               'nothing pending, nothing finished')
@@ -205,7 +205,7 @@ def refused_locally(bed):
             page.js('arguments[0].value = "2001-01-01T00:00:00"', page.find('wake-time'))
             submit(page)
             past = page.text('schedule-error')
-        check_equal(below, 'A sleep of 1s is out of range; expected 2s to 23h (MinimumDuration= and '
+        check_equal(below, 'A sleep of 1s is out of range; expected 2s to 7d (MinimumDuration= and '
                     'MaximumDuration= in hostpm.conf).', 'below the minimum')
         check_equal(unsupported, "This host does not support sleep target 'disk' (logind answered 'no').",
                     'an unsupported target')

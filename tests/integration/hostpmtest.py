@@ -60,7 +60,7 @@ OUTCOME_TIMEOUT = 40  # a bound on waiting for a request to end
 IDLE_NEVER = 24 * HOUR  # hostpmd's idle timeout where a case is not about it
 # What refusals name: the targets, and the default range of durations
 TARGETS = 'mem, disk, hybrid, suspend-then-hibernate'
-RANGE = 'expected 1min to 23h'
+RANGE = 'expected 1min to 7d'
 
 
 #

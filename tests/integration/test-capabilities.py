@@ -42,8 +42,9 @@ def all_answers(answer):
 
 
 class Case:
-    def __init__(self, logind, rtc=None, env=None, status=EXIT_OK, warning=(), hibernation=None):
+    def __init__(self, logind, rtc=None, env=None, status=EXIT_OK, warning=(), hibernation=None, config=None):
         self.logind = logind    # mock parameters; None: no logind on the bus
+        self.config = config    # hostpm.conf; None: none, the defaults
         self.rtc = rtc          # make_rtc() arguments; None: the default RTC
         self.hibernation = hibernation or {}  # make_hibernation() arguments
         self.env = env or {}    # for hostpmd (set before the bed starts) and the CLI
@@ -95,6 +96,12 @@ GOLDEN_CASES = {
     'hibernation-facts-unreadable': Case({}, hibernation={'resume': None, 'image_size': None, 'proc_files': False,
                                                           'rtc_s4': None}),
     'rtc-no-s4-wake': Case({}, hibernation={'rtc_s4': False}),
+    # how far ahead the RTC takes an alarm (issue 13, items 4 and 7): the
+    # default FADT has no day alarm (as QEMU's); "unreadable" above has none
+    'rtc-day-alarm': Case({}, hibernation={'fadt_alarms': (0x0d, 0)}),
+    'rtc-month-alarm': Case({}, hibernation={'fadt_alarms': (0x0d, 0x7f)}),
+    'rtc-range-configured': Case({}, config='[Suspend]\nWakeAlarmRange=3d\n'),
+    'rtc-other-driver': Case({}, rtc={'name': 'rtc-efi'}),
 }
 
 
@@ -146,11 +153,12 @@ def xml_as_json(document):
         sleep_targets['error'] = {'name': error.get('name'), 'message': error.text or ''}
 
     wake_alarm = {'device': wake.get('device'), 'present': yes[wake.get('present')]}
-    for key in ('driver', 'wakealarm', 'wakeup', 'alarm', 's4_wake', 'max_seconds'):
+    for key in ('driver', 'wakealarm', 'wakeup', 'alarm', 's4_wake', 'range_seconds', 'range_source', 'day_alarm',
+                'max_seconds'):
         value = wake.get(key)
         if value is not None:
-            wake_alarm[key] = (int(value) if key in ('alarm', 'max_seconds') else
-                               value if key == 's4_wake' else yes.get(value, value))
+            wake_alarm[key] = (int(value) if key in ('alarm', 'range_seconds', 'max_seconds') else
+                               value if key in ('s4_wake', 'range_source', 'day_alarm') else yes.get(value, value))
     document = {'power_management': None if pm is None else [e.tag for e in pm],
                 'sleep_targets': sleep_targets, 'wake_alarm': wake_alarm}
     hib = host.find('hibernation')
@@ -177,6 +185,9 @@ def golden(name, case):
     def test(bed):
         xmllint()
         bed.setenv(**case.env)
+        if case.config is not None:
+            with open(os.path.join(bed.hostpm_config_dir, 'hostpm.conf'), 'w', encoding='utf-8') as f:
+                f.write(case.config)
         bed.start(logind=case.logind, rtc=case.rtc, hostpmd=True)
         if case.hibernation:
             bed.make_hibernation(**case.hibernation)
@@ -221,7 +232,8 @@ def table(bed):
     check_equal((r.returncode, r.stderr), (EXIT_OK, ''), 'exit status and stderr')
     for target in ('mem', 'disk', 'hybrid', 'suspend-then-hibernate', 'rtc0'):
         check(target in r.stdout, f'{target} missing from the table:\n{r.stdout}')
-    for words in ('wakes from S4: yes', 'Hibernation:   possible, swap 1024 MiB free of 1024 MiB in 1, '
+    for words in ('wakes from S4: yes', 'Alarm range:   23h 59min 59s ahead (firmware, day alarm: no)',
+                  'Hibernation:   possible, swap 1024 MiB free of 1024 MiB in 1, '
                   'image needs about 176 MiB, resume device 254:16'):
         check(words in r.stdout, f'{words!r} missing from the table:\n{r.stdout}')
     bed.make_hibernation(swap_kib=2044)

@@ -384,15 +384,18 @@ class TestBed:
 
     def make_hibernation(self, swap_kib=1048572, swap_used_kib=0, swaps=None, mem_total_kib=1015808,
                          mem_free_kib=839680, image_size=415875072, resume='254:16', resume_present=True,
-                         rtc_s4=True, proc_files=True):
+                         rtc_s4=True, fadt_alarms=(0, 0), proc_files=True):
         '''(Re)writes what a hibernation needs, as the kernel shows it:
         <proc>/swaps with one swap partition of swap_kib (or the lines
         `swaps`, a list of (name, type, size_kib, used_kib)), <proc>/meminfo,
         <sysfs>/power/image_size and /resume (None: no file), and
         <sysfs>/dev/block/<resume> if resume_present, and the ACPI FADT
         (<sysfs>/firmware/acpi/tables/FACP) with its RTC_S4 flag as rtc_s4
-        says (None: no table). proc_files=False, image_size=None: those
-        files are missing. The defaults fit: the image is about 172 MiB.'''
+        says (None: no table), the CMOS indices of the day and month alarm
+        as fadt_alarms says ((0, 0): none, as in QEMU, whose rtc_cmos takes
+        alarms up to a day ahead) and QEMU's century index.
+        proc_files=False, image_size=None: those files are missing. The
+        defaults fit: the image is about 172 MiB.'''
         if swaps is None:
             swaps = [('/dev/vdb', 'partition', swap_kib, swap_used_kib)] if swap_kib else []
         lines = ['Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority']
@@ -422,6 +425,7 @@ class TestBed:
         if rtc_s4 is not None:
             os.makedirs(tables)
             fadt = bytearray(b'FACP' + bytes(240))
+            fadt[106:109] = bytes((*fadt_alarms, 0x32))  # DAY_ALRM, MON_ALRM, CENTURY
             fadt[112:116] = (0x84a5 | (1 << 16 if rtc_s4 else 0)).to_bytes(4, 'little')  # q35's flags
             with open(os.path.join(tables, 'FACP'), 'wb') as f:
                 f.write(fadt)

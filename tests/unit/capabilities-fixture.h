@@ -20,4 +20,5 @@ static inline void capabilities_fill(Capabilities *c, const char *mem, const cha
         c->rtc.has_wakealarm = true;
         c->rtc.wakeup = RTC_WAKEUP_ENABLED;
         c->rtc.max_seconds = 82800;
+        c->rtc_range = (RtcAlarmRange) { 86399, RTC_RANGE_SOURCE_FIRMWARE, RTC_DAY_ALARM_NO };
 }

@@ -32,3 +32,16 @@ static inline void sysfs_fixture_write(const char *root, const char *rel, const 
         fputs(content, f);
         fclose(f);
 }
+
+/* <root>/<rel> with size bytes of data, NULs and all (a firmware table). */
+static inline void sysfs_fixture_write_bytes(const char *root, const char *rel, const void *data, size_t size) {
+        _cleanup_free_ char *path = NULL;
+        FILE *f;
+
+        sysfs_fixture_write(root, rel, "");
+        assert_true(asprintf(&path, "%s/%s", root, rel) > 0);
+        f = fopen(path, "we");
+        assert_non_null(f);
+        assert_int_equal(fwrite(data, 1, size, f), size);
+        assert_int_equal(fclose(f), 0);
+}

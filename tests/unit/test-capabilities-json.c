@@ -58,6 +58,9 @@ static void test_mixed(void **state) {
                 "    \"wakealarm\": true,\n"
                 "    \"wakeup\": \"enabled\",\n"
                 "    \"s4_wake\": \"unknown\",\n"
+                "    \"range_seconds\": 86399,\n"
+                "    \"range_source\": \"firmware\",\n"
+                "    \"day_alarm\": \"no\",\n"
                 "    \"max_seconds\": 82800\n"
                 "  }\n"
                 "}");

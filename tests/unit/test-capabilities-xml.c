@@ -88,7 +88,8 @@ static void test_mixed(void **state) {
                 "      <target name=\"hybrid\" supported=\"no\" blocked=\"no\" logind=\"na\"/>\n"
                 "      <target name=\"suspend-then-hibernate\" supported=\"yes\" blocked=\"yes\" logind=\"inhibited\"/>\n"
                 "    </sleep_targets>\n"
-                "    <wake_alarm device=\"rtc0\" present=\"yes\" driver=\"rtc_cmos\" wakealarm=\"yes\" wakeup=\"enabled\" s4_wake=\"unknown\" max_seconds=\"82800\"/>\n"
+                "    <wake_alarm device=\"rtc0\" present=\"yes\" driver=\"rtc_cmos\" wakealarm=\"yes\" wakeup=\"enabled\" s4_wake=\"unknown\" "
+                "range_seconds=\"86399\" range_source=\"firmware\" day_alarm=\"no\" max_seconds=\"82800\"/>\n"
                 "  </host>\n"
                 "</capabilities>\n");
         check_valid(xml, true);
@@ -146,8 +147,55 @@ static void test_rtc_absent_and_alarm_pending(void **state) {
         c.rtc.wakeup = RTC_WAKEUP_DISABLED;
         c.rtc.alarm = 1795000000;
         assert_int_equal(capabilities_to_xml(&c, &xml2), 0);
-        assert_non_null(strstr(xml2, "wakeup=\"disabled\" alarm=\"1795000000\" s4_wake=\"unknown\" max_seconds=\"82800\"/>"));
+        assert_non_null(strstr(xml2, "wakeup=\"disabled\" alarm=\"1795000000\" s4_wake=\"unknown\" "
+                                    "range_seconds=\"86399\" range_source=\"firmware\" day_alarm=\"no\" "
+                                    "max_seconds=\"82800\"/>"));
         check_valid(xml2, true);
+}
+
+/* The alarm range: each source, read back as sent; none for an absent
+ * RTC or when not known (a document of an older hostpmd reads back as
+ * not known). */
+static void test_alarm_range(void **state) {
+        static const RtcAlarmRange ranges[] = {
+                { 2419199, RTC_RANGE_SOURCE_FIRMWARE, RTC_DAY_ALARM_YES },
+                { 86399, RTC_RANGE_SOURCE_ASSUMED, RTC_DAY_ALARM_UNKNOWN },
+                { 10800, RTC_RANGE_SOURCE_CONFIGURED, RTC_DAY_ALARM_NO },
+        };
+        static const char *const attrs[] = {
+                "s4_wake=\"unknown\" range_seconds=\"2419199\" range_source=\"firmware\" day_alarm=\"yes\" ",
+                "s4_wake=\"unknown\" range_seconds=\"86399\" range_source=\"assumed\" day_alarm=\"unknown\" ",
+                "s4_wake=\"unknown\" range_seconds=\"10800\" range_source=\"configured\" day_alarm=\"no\" ",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(ranges); i++) {
+                _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
+                _cleanup_free_ char *xml = NULL;
+
+                capabilities_fill(&c, "yes", "yes", "yes", "yes");
+                c.rtc_range = ranges[i];
+                assert_int_equal(capabilities_to_xml(&c, &xml), 0);
+                assert_non_null(strstr(xml, attrs[i]));
+                check_valid(xml, true);
+                assert_int_equal(capabilities_from_xml(xml, &back), 0);
+                assert_memory_equal(&back.rtc_range, &ranges[i], sizeof ranges[i]);
+        }
+
+        _cleanup_(capabilities_done) Capabilities c = {0}, back = {0};
+        _cleanup_free_ char *absent = NULL, *unknown = NULL;
+
+        capabilities_fill(&c, "yes", "yes", "yes", "yes");
+        c.rtc.present = false;
+        assert_int_equal(capabilities_to_xml(&c, &absent), 0);
+        assert_null(strstr(absent, "range_"));
+        assert_null(strstr(absent, "day_alarm"));
+        c.rtc.present = true;
+        c.rtc_range = (RtcAlarmRange) {0};
+        assert_int_equal(capabilities_to_xml(&c, &unknown), 0);
+        assert_null(strstr(unknown, "range_"));
+        check_valid(unknown, true);
+        assert_int_equal(capabilities_from_xml(unknown, &back), 0);
+        assert_int_equal(back.rtc_range.seconds, 0);
 }
 
 /* hostpmd sends this document; the CLI must read back exactly what was sent. */
@@ -292,6 +340,17 @@ static void test_garbage_is_refused(void **state) {
                 "mac=\"52:54:00:12:34:56\"><wake_on_lan supported=\"g\" enabled=\"\"/></interface></network_interfaces></host></capabilities>",
                 "<capabilities><host><sleep_targets status=\"ok\"/><network_interfaces status=\"ok\"><interface name=\"eth0\" "
                 "mac=\"52:54:00:12:34:56\"/></network_interfaces></host></capabilities>",
+                /* the alarm range: all three or none, and only the words the schema has */
+                "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"yes\" "
+                "wakealarm=\"yes\" range_seconds=\"86399\" max_seconds=\"1\"/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"yes\" "
+                "wakealarm=\"yes\" range_seconds=\"86399\" range_source=\"bios\" day_alarm=\"no\" "
+                "max_seconds=\"1\"/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"yes\" "
+                "wakealarm=\"yes\" range_seconds=\"0\" range_source=\"firmware\" day_alarm=\"no\" "
+                "max_seconds=\"1\"/></host></capabilities>",
+                "<capabilities><host><sleep_targets status=\"ok\"/><wake_alarm device=\"rtc0\" present=\"yes\" "
+                "wakealarm=\"yes\" range_source=\"assumed\" day_alarm=\"unknown\" max_seconds=\"1\"/></host></capabilities>",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
@@ -308,6 +367,7 @@ int main(void) {
                 cmocka_unit_test(test_failed_query_has_no_block),
                 cmocka_unit_test(test_unknown_answer_is_kept_raw_and_unsupported),
                 cmocka_unit_test(test_rtc_absent_and_alarm_pending),
+                cmocka_unit_test(test_alarm_range),
                 cmocka_unit_test(test_round_trip),
                 cmocka_unit_test(test_round_trip_failed_query),
                 cmocka_unit_test(test_network_interfaces),

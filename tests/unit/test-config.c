@@ -104,12 +104,14 @@ static char *expand_dir(const char *expected, const char *dir) {
 static void assert_defaults(const Config *c) {
         assert_int_equal(c->delay_usec, 5 * USEC_PER_SEC);
         assert_int_equal(c->minimum_duration_usec, 60 * USEC_PER_SEC);
-        assert_int_equal(c->maximum_duration_usec, 23 * USEC_PER_HOUR);
+        assert_int_equal(c->maximum_duration_usec, 7 * USEC_PER_DAY);
         assert_string_equal(c->rtc_device, "rtc0");
         assert_null(c->wake_on_lan_interfaces);
         assert_int_equal(c->next_timer_lead_usec, 3 * USEC_PER_MINUTE);
         assert_false(c->next_timer_all);
         assert_int_equal(c->stay_awake_usec, 0);
+        assert_int_equal(c->wake_alarm_range_usec, 0);  /* auto */
+        assert_int_equal(c->hibernate_delay_usec, 2 * USEC_PER_HOUR);
         for (SleepTarget t = 0; t < _SLEEP_TARGET_MAX; t++)
                 assert_true(c->allowed_targets[t]);
 }
@@ -190,6 +192,29 @@ static void test_wake_on_lan_off_in_dropin(void **state) {
         make_entry(*state, &(Entry) FILE_("hostpm.conf.d/50-off.conf", "[Suspend]\nWakeOnLanInterfaces=\n"));
         assert_int_equal(config_load(*state, &c, NULL), 0);
         assert_null(c.wake_on_lan_interfaces);
+}
+
+/* WakeAlarmRange= and HibernateDelay=: set, at their bounds, and a drop-in
+ * back to auto */
+static void test_alarm_range_and_hibernate_delay(void **state) {
+        _cleanup_(config_done) Config c = {0};
+
+        make_entry(*state, &(Entry) FILE_("hostpm.conf", "[Suspend]\nWakeAlarmRange=28d\nHibernateDelay=30min\n"));
+        assert_int_equal(config_load(*state, &c, NULL), 0);
+        assert_int_equal(c.wake_alarm_range_usec, 28 * USEC_PER_DAY);
+        assert_int_equal(c.hibernate_delay_usec, 30 * USEC_PER_MINUTE);
+
+        make_entry(*state, &(Entry) FILE_("hostpm.conf", "[Suspend]\nWakeAlarmRange=1s\nHibernateDelay=366d\n"));
+        assert_int_equal(config_load(*state, &c, NULL), 0);
+        assert_int_equal(c.wake_alarm_range_usec, USEC_PER_SEC);
+        assert_int_equal(c.hibernate_delay_usec, 366 * USEC_PER_DAY);
+
+        make_entry(*state, &(Entry) FILE_("hostpm.conf", "[Suspend]\nWakeAlarmRange=366d\nHibernateDelay=1s\n"));
+        make_entry(*state, &(Entry) DIR_("hostpm.conf.d"));
+        make_entry(*state, &(Entry) FILE_("hostpm.conf.d/50-auto.conf", "[Suspend]\nWakeAlarmRange=auto\n"));
+        assert_int_equal(config_load(*state, &c, NULL), 0);
+        assert_int_equal(c.wake_alarm_range_usec, 0);
+        assert_int_equal(c.hibernate_delay_usec, USEC_PER_SEC);
 }
 
 static void test_bounds_are_inclusive(void **state) {
@@ -288,7 +313,7 @@ static void test_shipped_file_documents_the_defaults(void **state) {
                         fputs(line, out);
         }
         assert_int_equal(fclose(out), 0);
-        assert_int_equal(settings, 9);
+        assert_int_equal(settings, 11);
 
         make_entry(*state, &(Entry) FILE_("hostpm.conf", uncommented));
         assert_int_equal(config_load(*state, &c, &error), 0);
@@ -318,11 +343,11 @@ static const ErrorCase error_cases[] = {
         { "unknown key", MAIN("[Suspend]\nDelay=5s\nSleepy=yes\n"), -EINVAL,
           "@DIR@/hostpm.conf:3: Sleepy=yes: unknown key; expected one of Delay, MinimumDuration, "
           "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, NextTimerLead, NextTimers, "
-          "StayAwakeAfterWake" },
+          "StayAwakeAfterWake, WakeAlarmRange, HibernateDelay" },
         { "keys are case-sensitive", MAIN("[Suspend]\ndelay=5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: delay=5s: unknown key; expected one of Delay, MinimumDuration, "
           "MaximumDuration, RTCDevice, AllowedTargets, WakeOnLanInterfaces, NextTimerLead, NextTimers, "
-          "StayAwakeAfterWake" },
+          "StayAwakeAfterWake, WakeAlarmRange, HibernateDelay" },
         { "no '='", MAIN("[Suspend]\nDelay 5s\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: not a [Section] header, Key=value assignment or comment" },
         { "unterminated section header", MAIN("[Suspend\nDelay=5s\n"), -EINVAL,
@@ -405,14 +430,28 @@ static const ErrorCase error_cases[] = {
           "@DIR@/hostpm.conf:2: StayAwakeAfterWake=2d: too long; expected 0 (off) to 1d" },
         { "StayAwakeAfterWake negative", MAIN("[Suspend]\nStayAwakeAfterWake=-1min\n"), -EINVAL,
           "@DIR@/hostpm.conf:2: StayAwakeAfterWake=-1min: not a time span; expected e.g. 10min, 0 (off)" },
+        { "WakeAlarmRange zero", MAIN("[Suspend]\nWakeAlarmRange=0\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: WakeAlarmRange=0: out of range; expected auto or 1s to 366d" },
+        { "WakeAlarmRange over 366d", MAIN("[Suspend]\nWakeAlarmRange=366d 1s\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: WakeAlarmRange=366d 1s: out of range; expected auto or 1s to 366d" },
+        { "WakeAlarmRange garbage", MAIN("[Suspend]\nWakeAlarmRange=automatic\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: WakeAlarmRange=automatic: not a time span; expected e.g. auto, 23h, 28d" },
+        { "WakeAlarmRange empty", MAIN("[Suspend]\nWakeAlarmRange=\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: WakeAlarmRange=: not a time span; expected e.g. auto, 23h, 28d" },
+        { "HibernateDelay zero", MAIN("[Suspend]\nHibernateDelay=0\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: HibernateDelay=0: out of range; expected 1s to 366d" },
+        { "HibernateDelay over 366d", MAIN("[Suspend]\nHibernateDelay=367d\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: HibernateDelay=367d: out of range; expected 1s to 366d" },
+        { "HibernateDelay auto", MAIN("[Suspend]\nHibernateDelay=auto\n"), -EINVAL,
+          "@DIR@/hostpm.conf:2: HibernateDelay=auto: not a time span; expected e.g. 2h, 30min" },
 
         /* MinimumDuration= against MaximumDuration=: the later assignment is blamed */
         { "minimum over maximum in one file", MAIN("[Suspend]\nMinimumDuration=2h\nMaximumDuration=1h\n"), -ERANGE,
           "@DIR@/hostpm.conf:3: MaximumDuration=1h: less than MinimumDuration=2h (@DIR@/hostpm.conf:2); "
           "expected at least 2h" },
-        { "minimum over the default maximum", MAIN("[Suspend]\nMinimumDuration=1d\n"), -ERANGE,
-          "@DIR@/hostpm.conf:2: MinimumDuration=1d: more than MaximumDuration=23h (the default); "
-          "expected at most 23h" },
+        { "minimum over the default maximum", MAIN("[Suspend]\nMinimumDuration=8d\n"), -ERANGE,
+          "@DIR@/hostpm.conf:2: MinimumDuration=8d: more than MaximumDuration=7d (the default); "
+          "expected at most 7d" },
         { "maximum under the default minimum", MAIN("[Suspend]\nMaximumDuration=59s\n"), -ERANGE,
           "@DIR@/hostpm.conf:2: MaximumDuration=59s: less than MinimumDuration=1min (the default); "
           "expected at least 1min" },
@@ -535,6 +574,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_no_files_means_defaults, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_main_file, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_wake_on_lan_off_in_dropin, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_alarm_range_and_hibernate_delay, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_bounds_are_inclusive, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_last_assignment_wins, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_dropins_without_main_file, setup_dir, teardown_dir),

@@ -31,6 +31,7 @@ typedef struct Answer {
         bool rtc_present, has_wakealarm;
         char rtc_device[16];
         uint64_t max_seconds;
+        RtcAlarmRange range;
 } Answer;
 
 typedef struct Fixture {
@@ -129,6 +130,7 @@ static void ready(const Capabilities *c, void *userdata) {
         a->has_wakealarm = c->rtc.has_wakealarm;
         snprintf(a->rtc_device, sizeof a->rtc_device, "%s", c->rtc.device ? c->rtc.device : "");
         a->max_seconds = c->rtc.max_seconds;
+        a->range = c->rtc_range;
 }
 
 static void destroyed(void *userdata) {
@@ -251,6 +253,44 @@ static void test_configured_device_absent(void **state) {
         assert_string_equal(a.rtc_device, "rtc7");
 }
 
+/* The alarm range as the RTC's firmware says it, WakeAlarmRange= over it,
+ * a day assumed without a FADT; none for an absent RTC. */
+static void test_alarm_range(void **state) {
+        unsigned char fadt[276] = "FACP";
+        Fixture *x = *state;
+        Answer a = {0}, b = {0}, c = {0}, d = {0};
+
+        set_answers(&x->logind, "yes", "yes", "yes", "yes");
+        assert_int_equal(host_capabilities_wait(x->provider, ready, &a, NULL, NULL), 0);
+        run_until_settled(x);
+        assert_int_equal(a.range.seconds, 86399);
+        assert_int_equal(a.range.source, RTC_RANGE_SOURCE_ASSUMED);
+        assert_int_equal(a.range.day_alarm, RTC_DAY_ALARM_UNKNOWN);
+
+        fadt[106] = 0x0d;  /* DAY_ALRM */
+        sysfs_fixture_write_bytes(x->root, "firmware/acpi/tables/FACP", fadt, sizeof fadt);
+        assert_int_equal(host_capabilities_wait(x->provider, ready, &b, NULL, NULL), 0);
+        run_until_settled(x);
+        assert_int_equal(b.range.seconds, 28 * 86400 - 1);
+        assert_int_equal(b.range.source, RTC_RANGE_SOURCE_FIRMWARE);
+        assert_int_equal(b.range.day_alarm, RTC_DAY_ALARM_YES);
+
+        x->config.wake_alarm_range_usec = 3 * USEC_PER_DAY;
+        assert_int_equal(host_capabilities_wait(x->provider, ready, &c, NULL, NULL), 0);
+        run_until_settled(x);
+        assert_int_equal(c.range.seconds, 3 * 86400);
+        assert_int_equal(c.range.source, RTC_RANGE_SOURCE_CONFIGURED);
+        assert_int_equal(c.range.day_alarm, RTC_DAY_ALARM_YES);
+
+        free(x->config.rtc_device);
+        x->config.rtc_device = strdup("rtc7");
+        assert_non_null(x->config.rtc_device);
+        assert_int_equal(host_capabilities_wait(x->provider, ready, &d, NULL, NULL), 0);
+        run_until_settled(x);
+        assert_false(d.rtc_present);
+        assert_int_equal(d.range.seconds, 0);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_waiters_share_one_round, setup, teardown),
@@ -258,6 +298,7 @@ int main(void) {
                 cmocka_unit_test_setup_teardown(test_unknown_method_is_not_available, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_withdrawn_and_dropped_waiters, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_configured_device_absent, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_alarm_range, setup, teardown),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -167,7 +167,8 @@ static void test_too_soon_and_too_far(void **state) {
         assert_true(next_timer_plan(&c, &b, &none, &now, NOW, &p, &by_timer, &e2) < 0);
         assert_string_equal(e2.name, HOSTPM_ERROR_WAKE_TIME_IN_PAST);
 
-        NextTimer far = { .unit = (char *) "weekly.timer", .elapse_realtime_usec = NOW + 5 * USEC_PER_DAY };
+        /* beyond MaximumDuration= (7d) */
+        NextTimer far = { .unit = (char *) "monthly.timer", .elapse_realtime_usec = NOW + 8 * USEC_PER_DAY };
         assert_true(next_timer_plan(&c, &b, &none, &far, NOW, &p, &by_timer, &e3) < 0);
         assert_string_equal(e3.name, HOSTPM_ERROR_DURATION_OUT_OF_RANGE);
         assert_non_null(strstr(e3.message, "Give a duration or a wake time to wake earlier."));

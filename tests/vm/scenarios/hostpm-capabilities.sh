@@ -2,10 +2,11 @@
 # Capabilities from the real logind, read by an unprivileged user (anyone may):
 # the XML, the JSON and the table; logind's own answers through busctl in the
 # same guest for the host check to compare; the XML validated here against
-# the installed schemas. Also whether the longest sleep hostpm reports is one
-# this RTC accepts (rtc_cmos refuses alarms a day or more ahead), and that a
-# longer request, or one shorter than the drop-in's MinimumDuration=, is
-# refused before anything is scheduled. No suspend.
+# the installed schemas. Also whether the alarm range hostpm reports is the
+# one this RTC takes (it accepts an alarm that far ahead and refuses one a
+# second farther), and that a request longer than the longest sleep, or
+# shorter than the drop-in's MinimumDuration=, is refused before anything is
+# scheduled. No suspend.
 set -u
 . "$HOSTPM_VM_PAYLOAD/harness/hostpm-lib.sh"
 
@@ -48,16 +49,32 @@ cat "$out/logind.txt"
     echo "wakeup: $(cat $rtc/device/power/wakeup 2>&1)"
 } >"$out/kernel.txt"
 
-# The longest sleep hostpm reports must be one the RTC accepts; a day is not.
+# The alarm range hostpm reports must be the RTC's: an alarm that far ahead
+# is taken, one a second farther is not. The driver reads the clock again
+# when it checks, so a second that ticks in between lets "+range+1" pass:
+# it must be refused in one of three tries (a wider range would take all).
+range=$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@range_seconds)' "$out/caps.xml" 2>/dev/null)
+save range-seconds "$range"
+save range-source "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@range_source)' "$out/caps.xml" 2>/dev/null)"
+save day-alarm "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@day_alarm)' "$out/caps.xml" 2>/dev/null)"
+dmesg | grep -o 'rtc_cmos [^:]*: alarms up to [^,]*' >"$out/rtc-cmos-log.txt" 2>&1
+if [ -n "$range" ]; then
+    echo 0 >$rtc/wakealarm
+    if echo "+$range" >$rtc/wakealarm 2>"$out/rtc-range.err"; then save rtc-accepts-range yes; else save rtc-accepts-range no; fi
+    save rtc-accepts-beyond-range yes
+    for _ in 1 2 3; do
+        echo 0 >$rtc/wakealarm
+        if ! echo "+$((range + 1))" >$rtc/wakealarm 2>"$out/rtc-beyond-range.err"; then
+            save rtc-accepts-beyond-range no
+            break
+        fi
+    done
+    echo 0 >$rtc/wakealarm
+fi
+# One second more than the longest sleep: refused by hostpmd, nothing scheduled.
 max=$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@max_seconds)' "$out/caps.xml" 2>/dev/null)
 save max-seconds "$max"
 if [ -n "$max" ]; then
-    echo 0 >$rtc/wakealarm
-    if echo "+$max" >$rtc/wakealarm 2>"$out/rtc-max.err"; then save rtc-accepts-max yes; else save rtc-accepts-max no; fi
-    echo 0 >$rtc/wakealarm
-    if echo "+86400" >$rtc/wakealarm 2>"$out/rtc-day.err"; then save rtc-accepts-day yes; else save rtc-accepts-day no; fi
-    echo 0 >$rtc/wakealarm
-    # One second more than the maximum: refused by hostpmd, nothing scheduled.
     as_member hostpm-suspend --no-ask-password "$((max + 1))s" >"$out/too-long.out" 2>&1
     echo $? >"$out/too-long.rc"
     log "$((max + 1))s: exit $(cat "$out/too-long.rc"): $(cat "$out/too-long.out")"
