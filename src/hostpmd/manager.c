@@ -12,6 +12,8 @@
 #include "manager.h"
 #include "next-timer.h"
 #include "outcome.h"
+#include "rtc-range.h"
+#include "rtc.h"
 #include "test-seam.h"
 
 /* How long hostpmd stays with nothing to do before it exits; D-Bus
@@ -25,6 +27,22 @@ static uint64_t idle_timeout_usec(void) {
         if (!isempty(e) && sscanf(e, "%llu", &v) == 1 && v > 0)
                 return v;
         return IDLE_TIMEOUT_USEC;
+}
+
+/* How far the RTC's alarm reaches decides the legs of every sleep
+ * (sleep-legs.h): WakeAlarmRange=, else what the firmware says, else a day. */
+static void manager_find_alarm_range(Manager *m) {
+        _cleanup_(rtc_info_done) RtcInfo info = {0};
+        RtcAlarmRange detected;
+        int r;
+
+        (void) rtc_read_info(rtc_sysfs_root(), m->config.rtc_device, &info);
+        r = rtc_alarm_range_read(rtc_sysfs_root(), info.name, &detected);
+        if (r < 0 && m->config.wake_alarm_range_usec == 0)
+                log_info("How far ahead RTC %s (%s) takes an alarm is not known (%s); sleeps longer than %" PRIu64
+                         " s are slept in legs (WakeAlarmRange= says otherwise).", m->config.rtc_device,
+                         info.name ? info.name : "driver unknown", STRERROR(r), detected.seconds);
+        m->config.alarm_range_sec = rtc_alarm_range_effective(&m->config, &detected);
 }
 
 int manager_new(Manager **ret) {
@@ -42,7 +60,7 @@ int manager_new(Manager **ret) {
         r = config_load(config_dir(), &m->config, &error);
         if (r < 0)
                 return log_error_errno(r, "Refusing to start: %s", error ? error : STRERROR(r));
-        m->config.alarm_range_sec = m->config.wake_alarm_range_usec / USEC_PER_SEC;
+        manager_find_alarm_range(m);
 
         r = sd_event_default(&m->event);
         if (r < 0)
