@@ -54,7 +54,8 @@ int sleep_chain_check(const SleepChain *c, unsigned *ret_legs, char **ret_reason
                 uint64_t length = parts[i].end - parts[i].start, legs = legs_for(length, c->range);
                 const char *what = n == 1 ? "the sleep" : i == 0 ? "the time in RAM" : "the time on disk";
 
-                if (length / legs < c->min_seconds) {
+                /* a sleep in one leg is the duration checks' business */
+                if (length / legs < c->min_seconds && (n > 1 || legs > 1)) {
                         if (ret_reason &&
                             asprintf(ret_reason, "%s of %" PRIu64 " s needs %" PRIu64 " legs, as the wake alarm "
                                      "reaches at most %" PRIu64 " s ahead (WakeAlarmRange=), and a leg of %" PRIu64

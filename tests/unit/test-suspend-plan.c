@@ -29,6 +29,7 @@
 #include "macro.h"
 #include "sleep-args.h"
 #include "sleep-decision.h"
+#include "sleep-legs.h"
 #include "suspend-plan.h"
 
 #define ITERATIONS 200000
@@ -163,6 +164,14 @@ static void draw_case(Case *c) {
         draw_target(c);
         min = c->config.minimum_duration_usec;
         max = c->config.maximum_duration_usec;
+        /* the RTC's reach, as hostpmd found it: none known, near the
+         * minimum (legs that may not be armable), or anything */
+        switch (rnd_below(3)) {
+        case 0:  c->config.alarm_range_sec = 0; break;
+        case 1:  c->config.alarm_range_sec = rnd_range(1, 3 * (min / USEC_PER_SEC) + 2); break;
+        default: c->config.alarm_range_sec = rnd_range(1, max / USEC_PER_SEC + 1);
+        }
+        c->config.hibernate_delay_usec = rnd_below(2) ? CONFIG_HIBERNATE_DELAY_DEFAULT_USEC : rnd_range(1, max);
 
         c->now = rnd_below(4) == 0 ? near(UINT64_C(1774733400) * USEC_PER_SEC) : rnd_below(NOW_MAX_USEC + 1);
         switch (rnd_below(4)) {
@@ -240,6 +249,19 @@ static void check_plan(const Case *c, const SuspendPlan *p, uint64_t at) {
         check(c, ahead_usec <= config->maximum_duration_usec);
         /* and the helper, told --min-seconds=, agrees */
         check(c, min_seconds >= 1 && helper_seconds >= min_seconds);
+        /* in legs it can arm: none beyond the range, none under the minimum */
+        check(c, p->alarm_range_sec == config->alarm_range_sec && p->legs >= 1 && p->legs <= SLEEP_LEGS_MAX);
+        if (p->target != SLEEP_TARGET_SUSPEND_THEN_HIBERNATE) {
+                check(c, p->hibernate_after_sec == 0);
+                uint64_t s = p->duration_sec;
+
+                if (p->legs > 1)
+                        check(c, s / p->legs >= min_seconds);
+                if (config->alarm_range_sec > 0)
+                        check(c, s / p->legs + (s % p->legs != 0) <= config->alarm_range_sec);
+                else
+                        check(c, p->legs == 1);
+        }
         check(c, helper_seconds >= 1 && helper_seconds <= SLEEP_SECONDS_MAX);
 }
 
@@ -269,7 +291,7 @@ static void run_case(const Case *c) {
         if (r != 0) {
                 check(c, c->until);  /* a duration cannot go stale */
                 check(c, sd_bus_error_has_names(&error, HOSTPM_ERROR_WAKE_TIME_IN_PAST,
-                                                HOSTPM_ERROR_DURATION_OUT_OF_RANGE));
+                                                HOSTPM_ERROR_DURATION_OUT_OF_RANGE, HOSTPM_ERROR_LEG_NOT_ARMABLE));
                 check(c, strstr(error.message, "By the time the request was authorized"));
                 check_refusal(c, r, &error, &retimed, &plan);
                 return;
