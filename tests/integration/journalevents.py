@@ -37,14 +37,17 @@ def kinds(path=TABLE):
     '''{name: Kind} of every row of event_kinds[].'''
     with open(path, encoding='utf-8') as f:
         text = f.read()
-    # EVENT_FIELD_ERROR = 1 << 0,  /* HOSTPM_ERROR */
-    field_names = dict(re.findall(r'^\s*(EVENT_FIELD_\w+) = [^,]+,\s*/\* (HOSTPM_\w+) \*/', text, re.M))
+    # EVENT_FIELD_ERROR = 1 << 0,  /* HOSTPM_ERROR */ (a flag may name several fields, ", ")
+    field_names = {flag: names.split(', ') for flag, names in re.findall(
+        r'^\s*(EVENT_FIELD_\w+)\s*= [^,]+,\s*/\* (HOSTPM_\w+(?:, HOSTPM_\w+)*) \*/', text, re.M)}
     order = list(field_names)
     rows = re.findall(r'^\s*\[JOURNAL_EVENT_(\w+)\] = \{\n(.*?)^\s*\},$', text, re.M | re.S)
     if not rows or not field_names:
         raise TableError(f'{path}: no event_kinds[] rows or EVENT_FIELD_* names found')
     table = {}
     for name, body in rows:
+        # adjacent string literals on two lines are one, as in C
+        body = re.sub(r'"\n\s*"', '', body)
         attrs = dict(re.findall(r'^\s*\.(\w+) = (.*),$', body, re.M))
         missing = {'result', 'message_id', 'priority', 'fields', 'message'} - set(attrs)
         if missing:
@@ -58,7 +61,7 @@ def kinds(path=TABLE):
             raise TableError(f'{path}: row {name}: {message_id!r} is not 32 lowercase hex digits')
         table[name] = Kind(name=name, result=_string(attrs['result'], f'{name} result'), message_id=message_id,
                            priority=getattr(syslog, attrs['priority']),
-                           fields=[field_names[f] for f in sorted(flags, key=order.index)],
+                           fields=[n for f in sorted(flags, key=order.index) for n in field_names[f]],
                            message=_string(attrs['message'], f'{name} message'))
     ids = [k.message_id for k in table.values()]
     if len(set(ids)) != len(ids):

@@ -138,3 +138,28 @@ wait_for_resume() {  # wait_for_resume BEFORE SECONDS
         sleep 0.1
     done
 }
+
+# QEMU wakes from S3 by a reset, and SeaBIOS's resume path, unlike its cold
+# boot, does not program the ICH9 LPC's PMBASE (config 0x40) and ACPI_CNTL
+# (0x44) again: after the first resume of a boot the ACPI PM registers
+# (PM1 at 0x600) are no longer decoded, so the kernel's next S3 write goes
+# nowhere and its read of WAK_STS (all ones) "resumes" it at once, with no
+# QMP SUSPEND. Firmware restores them on real hardware; this systemd-sleep
+# hook plays that part after each resume (before logind says the host is
+# back, so before anyone can ask for the next sleep), for a scenario whose
+# host sleeps more than once in a boot. Each run is logged to
+# $out/firmware-s3-resume.log: when, what it found, what it wrote back.
+firmware_s3_resume_hook() {
+    local lpc=/sys/bus/pci/devices/0000:00:1f.0/config saved=/run/hostpm-vm-lpc-pm.bin
+    dd if=$lpc of=$saved bs=4 skip=16 count=2 status=none || die "cannot read the LPC's config space"
+    save lpc-pm-at-boot "$(od -An -tx1 -v $saved)"
+    cat >/usr/lib/systemd/system-sleep/00-hostpm-vm-firmware <<HOOK
+#!/bin/sh
+[ "\$1" = post ] || exit 0
+found=\$(od -An -tx1 -v -j64 -N8 $lpc)
+dd if=$saved of=$lpc bs=4 seek=16 count=1 conv=notrunc status=none
+dd if=$saved of=$lpc bs=1 skip=4 seek=68 count=1 conv=notrunc status=none
+echo "\$(date +%s.%6N) \$1 \$2 found\$found set\$(od -An -tx1 -v -j64 -N8 $lpc)" >>$out/firmware-s3-resume.log
+HOOK
+    chmod 0755 /usr/lib/systemd/system-sleep/00-hostpm-vm-firmware
+}
