@@ -80,7 +80,8 @@ def cycle(bed):
     check_equal(shown['ActiveState'], 'activating', 'the oneshot service while the host sleeps')
     argv = re.search(r'argv\[\]=([^;]*);', shown['ExecStart']).group(1).split()
     check_equal(argv, [os.environ['HOSTPM_SLEEP'], f'--id={request_id}', '--target=mem', '--seconds=3',
-                       '--min-seconds=2', '--rtc-device=rtc0', '--requester-uid=0',
+                       '--min-seconds=2', '--alarm-range=86399', '--rtc-device=rtc0',
+                       '--requester-uid=0',
                        f'--requester-pid={plan["pid"]}'],
                 "the helper's argv")
     check_equal(unit_states(bed), [('hostpm-suspend.service', 'activating'), ('hostpm-suspend.timer', 'active')],
