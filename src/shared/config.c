@@ -191,20 +191,26 @@ static int parse_duration_value(ConfigParser *p, const char *key, const char *va
         return 0;
 }
 
-static int parse_delay(ConfigParser *p, const char *key, const char *value) {
+/* A duration from min_usec to max_usec; range says so in words. */
+static int parse_duration_between(ConfigParser *p, const char *key, const char *value, const char *examples,
+                                  uint64_t min_usec, uint64_t max_usec, const char *range, uint64_t *ret) {
         uint64_t usec;
         int r;
 
-        r = parse_duration_value(p, key, value, "5s, 30s", &usec);
+        r = parse_duration_value(p, key, value, examples, &usec);
         if (r < 0)
                 return r;
+        if (usec < min_usec || usec > max_usec)
+                return parser_error(p, -ERANGE, key, value, "out of range; expected %s", range);
+        *ret = usec;
+        return 0;
+}
+
+static int parse_delay(ConfigParser *p, const char *key, const char *value) {
         /* the timer must not fire before the reply has left, nor leave the
          * caller wondering for long */
-        if (usec < CONFIG_DELAY_MIN_USEC || usec > CONFIG_DELAY_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "out of range; expected 1s to 1h");
-
-        p->config.delay_usec = usec;
-        return 0;
+        return parse_duration_between(p, key, value, "5s, 30s", CONFIG_DELAY_MIN_USEC, CONFIG_DELAY_MAX_USEC,
+                                      "1s to 1h", &p->config.delay_usec);
 }
 
 static int set_origin(ConfigParser *p, ConfigOrigin *o, const char *key, const char *value) {
@@ -355,33 +361,17 @@ static int parse_stay_awake(ConfigParser *p, const char *key, const char *value)
 /* "auto" (0): the firmware's word; else the farthest alarm the RTC takes,
  * for an RTC whose driver cannot say, or to sleep in shorter legs. */
 static int parse_wake_alarm_range(ConfigParser *p, const char *key, const char *value) {
-        uint64_t usec;
-        int r;
-
         if (streq(value, "auto")) {
                 p->config.wake_alarm_range_usec = 0;
                 return 0;
         }
-        r = parse_duration_value(p, key, value, "auto, 23h, 28d", &usec);
-        if (r < 0)
-                return r;
-        if (usec < USEC_PER_SEC || usec > CONFIG_MAXIMUM_DURATION_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "out of range; expected auto or 1s to 366d");
-        p->config.wake_alarm_range_usec = usec;
-        return 0;
+        return parse_duration_between(p, key, value, "auto, 23h, 28d", USEC_PER_SEC, CONFIG_MAXIMUM_DURATION_MAX_USEC,
+                                      "auto or 1s to 366d", &p->config.wake_alarm_range_usec);
 }
 
 static int parse_hibernate_delay(ConfigParser *p, const char *key, const char *value) {
-        uint64_t usec;
-        int r;
-
-        r = parse_duration_value(p, key, value, "2h, 30min", &usec);
-        if (r < 0)
-                return r;
-        if (usec < USEC_PER_SEC || usec > CONFIG_MAXIMUM_DURATION_MAX_USEC)
-                return parser_error(p, -ERANGE, key, value, "out of range; expected 1s to 366d");
-        p->config.hibernate_delay_usec = usec;
-        return 0;
+        return parse_duration_between(p, key, value, "2h, 30min", USEC_PER_SEC, CONFIG_MAXIMUM_DURATION_MAX_USEC,
+                                      "1s to 366d", &p->config.hibernate_delay_usec);
 }
 
 static const struct {
