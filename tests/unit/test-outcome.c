@@ -90,6 +90,58 @@ static void test_round_trip(void **state) {
         assert_int_equal(o.requester_pid, 2147483647);
 }
 
+/* A sleep in legs: each leg reads back as written, in order; a record of
+ * before legs has none; a leg that is not one spoils the record. */
+static void test_legs(void **state) {
+        _cleanup_(outcome_done) Outcome o = {0}, back = {0};
+        const OutcomeLeg legs[] = {
+                { SLEEP_TARGET_MEM, 60 * USEC_PER_SEC, 59 * USEC_PER_SEC, true, 1700000060,
+                  UINT64_C(1700000000000001), UINT64_C(1700000061000002) },
+                { SLEEP_TARGET_DISK, 38 * USEC_PER_SEC, 64 * USEC_PER_SEC, false, 1700000160,
+                  UINT64_C(1700000063000003), UINT64_C(1700000170000004) },
+        };
+
+        o = full_outcome();
+        o.id = strdup(o.id);
+        o.target = strdup(o.target);
+        o.error = strdup("");
+        o.slept_usec = 0;
+        for (size_t i = 0; i < ELEMENTSOF(legs); i++)
+                assert_int_equal(outcome_add_leg(&o, &legs[i]), 0);
+        assert_true(o.slept_usec == 123 * USEC_PER_SEC);  /* the sum */
+        assert_int_equal(outcome_write(*state, &o), 0);
+        assert_int_equal(outcome_read(*state, &back), 0);
+        assert_int_equal(back.n_legs, 2);
+        for (size_t i = 0; i < ELEMENTSOF(legs); i++) {
+                const OutcomeLeg *a = &back.legs[i], *b = &legs[i];
+
+                assert_int_equal(a->target, b->target);
+                assert_true(a->asked_usec == b->asked_usec && a->slept_usec == b->slept_usec);
+                assert_int_equal(a->woken_by_alarm, b->woken_by_alarm);
+                assert_true(a->alarm == b->alarm);
+                assert_true(a->started_realtime_usec == b->started_realtime_usec);
+                assert_true(a->resumed_realtime_usec == b->resumed_realtime_usec);
+        }
+        assert_true(back.slept_usec == 123 * USEC_PER_SEC);
+        outcome_done(&back);
+
+        write_record(*state, "{ \"id\": \"a\", \"target\": \"mem\", \"result\": \"resumed\", \"error\": \"\", "
+                     "\"asked_usec\": 1, \"slept_usec\": 1, \"woken_by_alarm\": true, \"alarm\": 1, "
+                     "\"started_realtime_usec\": 1, \"resumed_realtime_usec\": 2, \"requester_uid\": 0, "
+                     "\"requester_pid\": 0 }\n");
+        assert_int_equal(outcome_read(*state, &back), 0);
+        assert_int_equal(back.n_legs, 0);
+        outcome_done(&back);
+
+        write_record(*state, "{ \"id\": \"a\", \"target\": \"mem\", \"result\": \"resumed\", \"error\": \"\", "
+                     "\"asked_usec\": 1, \"slept_usec\": 1, \"woken_by_alarm\": true, \"alarm\": 1, "
+                     "\"started_realtime_usec\": 1, \"resumed_realtime_usec\": 2, \"requester_uid\": 0, "
+                     "\"requester_pid\": 0, \"legs\": [ { \"target\": \"sleepy\", \"asked_usec\": 1, "
+                     "\"slept_usec\": 1, \"woken_by_alarm\": true, \"alarm\": 1, \"started_realtime_usec\": 1, "
+                     "\"resumed_realtime_usec\": 2 } ] }\n");
+        assert_int_equal(outcome_read(*state, &back), -EBADMSG);
+}
+
 static void test_null_strings_read_back_empty(void **state) {
         _cleanup_(outcome_done) Outcome o = {0};
         Outcome in = { .result = OUTCOME_SUSPENDING };
@@ -299,6 +351,7 @@ static void test_state_dir_prefers_systemds_first_entry(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                TEST(test_legs),
                 TEST(test_round_trip),
                 TEST(test_null_strings_read_back_empty),
                 TEST(test_replace_is_atomic_and_leaves_no_temp_file),
