@@ -213,7 +213,7 @@ int resume_watch_wait(ResumeWatch *w, const char *host, const char *id, uint64_t
                     json_add(o, "slept_usec", json_object_new_uint64(w->slept_usec)) < 0 ||
                     json_add(o, "woken_by_alarm", json_object_new_boolean(w->woken_by_alarm)) < 0 ||
                     json_add(o, "error", json_object_new_string(w->error)) < 0 ||
-                    json_add(o, "legs", status_legs_to_json(legs ? s.last_legs : NULL, legs ? s.n_last_legs : 0)) < 0)
+                    (legs && s.n_last_legs > 0 && json_add(o, "legs", status_legs_to_json(s.last_legs, s.n_last_legs)) < 0))
                         return log_oom(), EXIT_FAILED;
                 /* one line: after the plan's line, a stream of JSON lines */
                 r = json_print(o, JSON_FORMAT_LINE);

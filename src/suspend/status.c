@@ -287,7 +287,8 @@ static json_object *last_to_json(const Status *s) {
             json_add(l, "woken_by_alarm", json_object_new_boolean(s->last_woken_by_alarm)) < 0 ||
             json_add(l, "suspend_usec", json_object_new_uint64(s->last_suspend_usec)) < 0 ||
             json_add(l, "resume_usec", json_object_new_uint64(s->last_resume_usec)) < 0 ||
-            json_add(l, "legs", status_legs_to_json(s->last_legs, s->n_last_legs)) < 0)
+            /* none before the first resume, or in an older hostpm's record */
+            (s->n_last_legs > 0 && json_add(l, "legs", status_legs_to_json(s->last_legs, s->n_last_legs)) < 0))
                 return NULL;
         return TAKE_PTR(l);
 }
