@@ -235,6 +235,25 @@ def interrupt_stops_workers(bed):
     _order, rows = table(subprocess.CompletedProcess([], 0, out, err))
     check_equal(rows['slow'][0], 'failed', f'slow: {rows}')
     wait_for(lambda: not sleeping_proxies(), 'the worker\'s ssh and ProxyCommand to be gone')
+    # node01's worker may have been stopped mid-handshake: the bed's sshd
+    # ends that connection's process once it reads the EOF, which a loaded
+    # machine may take a while to schedule
+    wait_for(lambda: not sshd_connections(), 'sshd to end the connections of the stopped workers')
+
+
+def sshd_connections():
+    '''PIDs of the bed's sshd processes that serve a connection (all but
+    its listener).'''
+    found = []
+    for entry in os.listdir('/proc'):
+        try:
+            with open(f'/proc/{entry}/cmdline', 'rb') as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if cmdline.startswith(b'sshd: ') and b'[listener]' not in cmdline:
+            found.append(int(entry))
+    return found
 
 
 def sleeping_proxies():
