@@ -3,6 +3,7 @@
 #include "acpi-fadt.h"
 #include "macro.h"
 #include "rtc-range.h"
+#include "rtc.h"
 
 /* rtc_cmos uses CMOS indices below 128 only (cmos_do_probe) */
 #define CMOS_INDEX_MAX 128
@@ -54,7 +55,7 @@ int rtc_alarm_range_read(const char *sysfs_root, const char *driver, RtcAlarmRan
                 .source = RTC_RANGE_SOURCE_ASSUMED,
                 .day_alarm = RTC_DAY_ALARM_UNKNOWN,
         };
-        if (!streq_ptr(driver, "rtc_cmos"))
+        if (!rtc_name_is_driver(driver, "rtc_cmos"))
                 return -EOPNOTSUPP;
         r = acpi_fadt_read(sysfs_root, &fadt);
         if (r < 0)

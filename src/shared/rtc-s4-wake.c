@@ -3,6 +3,7 @@
 #include "acpi-fadt.h"
 #include "macro.h"
 #include "rtc-s4-wake.h"
+#include "rtc.h"
 
 const char *rtc_s4_wake_to_string(RtcS4Wake w) {
         switch (w) {
@@ -23,7 +24,7 @@ RtcS4Wake rtc_s4_wake_from_string(const char *s) {
 RtcS4Wake rtc_s4_wake_read(const char *sysfs_root, const char *driver) {
         AcpiFadt fadt;
 
-        if (!streq_ptr(driver, "rtc_cmos"))
+        if (!rtc_name_is_driver(driver, "rtc_cmos"))
                 return RTC_S4_WAKE_UNKNOWN;
         if (acpi_fadt_read(sysfs_root, &fadt) < 0)
                 return RTC_S4_WAKE_UNKNOWN;

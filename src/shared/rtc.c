@@ -32,6 +32,12 @@ bool rtc_device_name_valid(const char *device) {
         return true;
 }
 
+bool rtc_name_is_driver(const char *name, const char *driver) {
+        size_t n = strlen(driver);
+
+        return name && strncmp(name, driver, n) == 0 && IN_SET(name[n], '\0', ' ');
+}
+
 const char *rtc_wakeup_to_string(RtcWakeup w) {
         switch (w) {
         case RTC_WAKEUP_ENABLED:  return "enabled";

@@ -30,6 +30,11 @@ const char *rtc_sysfs_root(void);
 bool rtc_device_name_valid(const char *device);
 const char *rtc_wakeup_to_string(RtcWakeup w);
 
+/* Whether the RTC's name attribute names this driver: Linux 5.x and later
+ * write "<driver> <device>" ("rtc_cmos 00:03"), older ones the driver
+ * alone. */
+bool rtc_name_is_driver(const char *name, const char *driver);
+
 /* Fills *ret (which the caller frees with rtc_info_done()); a missing device
  * is not an error, it is reported as present = false. */
 int rtc_read_info(const char *sysfs_root, const char *device, RtcInfo *ret);

@@ -224,6 +224,9 @@ static void test_rtc_s4_wake(void **state) {
         fadt[114] = 0x01;
         write_file(dir, "FACP", fadt, sizeof fadt);
         assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos"), RTC_S4_WAKE_YES);
+        /* the name attribute as Linux 5.x and later write it */
+        assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos 00:03"), RTC_S4_WAKE_YES);
+        assert_int_equal(rtc_s4_wake_read(root, "rtc_cmosx 00:03"), RTC_S4_WAKE_UNKNOWN);
         /* another driver: the flag is rtc_cmos's to act on */
         assert_int_equal(rtc_s4_wake_read(root, "rtc-efi"), RTC_S4_WAKE_UNKNOWN);
         /* too short, or not a FADT */

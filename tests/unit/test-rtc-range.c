@@ -87,6 +87,8 @@ static void test_fadt_unreadable(void **state) {
 static void test_no_day_alarm(void **state) {
         write_fadt(*state, 0, 0, 0x32, 276);
         assert_range(*state, "rtc_cmos", 0, 86399, RTC_RANGE_SOURCE_FIRMWARE, RTC_DAY_ALARM_NO);
+        /* the name attribute as Linux 5.x and later write it (seen in the VM) */
+        assert_range(*state, "rtc_cmos 00:03", 0, 86399, RTC_RANGE_SOURCE_FIRMWARE, RTC_DAY_ALARM_NO);
 }
 
 /* "alarms up to one month": the shortest month from any day */

@@ -57,7 +57,7 @@ range=$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@range_seconds)' "
 save range-seconds "$range"
 save range-source "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@range_source)' "$out/caps.xml" 2>/dev/null)"
 save day-alarm "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@day_alarm)' "$out/caps.xml" 2>/dev/null)"
-dmesg | grep -o 'rtc_cmos [^:]*: alarms up to [^,]*' >"$out/rtc-cmos-log.txt" 2>&1
+dmesg | grep -o 'rtc_cmos [^ ]*: alarms up to [^,]*' >"$out/rtc-cmos-log.txt" 2>&1
 if [ -n "$range" ]; then
     echo 0 >$rtc/wakealarm
     if echo "+$range" >$rtc/wakealarm 2>"$out/rtc-range.err"; then save rtc-accepts-range yes; else save rtc-accepts-range no; fi
