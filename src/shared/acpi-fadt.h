@@ -15,8 +15,10 @@
 #define FADT_FLAGS_OFFSET       112  /* 32-bit flags, little-endian */
 #define FADT_MIN_SIZE           (FADT_FLAGS_OFFSET + 4)
 
-/* ACPI_FADT_S4_RTC_WAKE: the RTC alarm can wake the host from S4 */
-#define FADT_S4_RTC_WAKE        (1u << 16)
+/* ACPI_FADT_S4_RTC_WAKE, flag 7 (RTC_S4) of the FADT: the RTC alarm can
+ * wake the host from S4. QEMU's q35 sets it (flags 0x000084a5), and its
+ * rtc_cmos logs "RTC can wake from S4". */
+#define FADT_S4_RTC_WAKE        (1u << 7)
 
 typedef struct AcpiFadt {
         uint32_t flags;

@@ -84,7 +84,8 @@ def make_hibernation(bed, swap_kib=1048572, swap_used_kib=0, swaps=None, mem_tot
         os.makedirs(tables)
         fadt = bytearray(b'FACP' + bytes(240))
         fadt[106:109] = bytes((*fadt_alarms, 0x32))  # DAY_ALRM, MON_ALRM, CENTURY
-        fadt[112:116] = (0x84a5 | (1 << 16 if rtc_s4 else 0)).to_bytes(4, 'little')  # q35's flags
+        # q35's flags, 0x84a5, with RTC_S4 (bit 7) as rtc_s4 says
+        fadt[112:116] = ((0x84a5 & ~0x80) | (0x80 if rtc_s4 else 0)).to_bytes(4, 'little')
         with open(os.path.join(tables, 'FACP'), 'wb') as f:
             f.write(fadt)
         os.chmod(os.path.join(tables, 'FACP'), 0o400)

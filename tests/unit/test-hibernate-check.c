@@ -216,14 +216,17 @@ static void test_rtc_s4_wake(void **state) {
         assert_int_equal(mkdir(dir, 0755), 0);
 
         assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos"), RTC_S4_WAKE_UNKNOWN);  /* no table */
-        /* QEMU q35's FADT flags: 0x000084a5, RTC_S4 (bit 16) clear... */
+        /* QEMU q35's FADT flags: 0x000084a5, RTC_S4 (bit 7) set, as its
+         * rtc_cmos says ("RTC can wake from S4")... */
         fadt[112] = 0xa5; fadt[113] = 0x84; fadt[114] = 0x00;
         write_file(dir, "FACP", fadt, sizeof fadt);
-        assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos"), RTC_S4_WAKE_NO);
-        /* ... and set */
-        fadt[114] = 0x01;
-        write_file(dir, "FACP", fadt, sizeof fadt);
         assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos"), RTC_S4_WAKE_YES);
+        /* ... and clear; bit 16 is another flag (HEADLESS) */
+        fadt[112] = 0x25; fadt[114] = 0x01;
+        write_file(dir, "FACP", fadt, sizeof fadt);
+        assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos"), RTC_S4_WAKE_NO);
+        fadt[112] = 0xa5;
+        write_file(dir, "FACP", fadt, sizeof fadt);
         /* the name attribute as Linux 5.x and later write it */
         assert_int_equal(rtc_s4_wake_read(root, "rtc_cmos 00:03"), RTC_S4_WAKE_YES);
         assert_int_equal(rtc_s4_wake_read(root, "rtc_cmosx 00:03"), RTC_S4_WAKE_UNKNOWN);

@@ -58,6 +58,8 @@ save range-seconds "$range"
 save range-source "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@range_source)' "$out/caps.xml" 2>/dev/null)"
 save day-alarm "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@day_alarm)' "$out/caps.xml" 2>/dev/null)"
 dmesg | grep -o 'rtc_cmos [^ ]*: alarms up to [^,]*' >"$out/rtc-cmos-log.txt" 2>&1
+save s4-wake "$(xmllint --xpath 'string(/capabilities/host/wake_alarm/@s4_wake)' "$out/caps.xml" 2>/dev/null)"
+dmesg | grep -c 'rtc_cmos [^ ]*: RTC can wake from S4' >"$out/rtc-s4-log.txt" 2>&1
 if [ -n "$range" ]; then
     echo 0 >$rtc/wakealarm
     if echo "+$range" >$rtc/wakealarm 2>"$out/rtc-range.err"; then save rtc-accepts-range yes; else save rtc-accepts-range no; fi
