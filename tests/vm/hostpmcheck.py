@@ -264,9 +264,12 @@ def check_suspend_and_wake(c, delay=5.0, until=None):
                 "slept %.3f s by QMP, asked %.3f s: not longer (tolerance %g s; host load %s)"
                 % (slept, asked, tolerance, c.summary.get("host_loadavg")))
         wakeup = c.events("WAKEUP")[0]["qemu_time"]
-        # clock=host: the guest RTC is the host's UTC clock; the RTC's seconds
-        # tick with their own phase, hence up to 1 s, plus slack.
-        c.check(0 <= wakeup - alarm < 2.0, "QMP WAKEUP %.3f s after hostpm's alarm time %d" % (wakeup - alarm, alarm))
+        # clock=host: the guest RTC is the host's UTC clock. Not before the
+        # alarm, and nothing else woke it (no system_wakeup sent); how late
+        # a loaded host delivered the wake is a figure.
+        c.check(wakeup - alarm >= 0, "QMP WAKEUP %.3f s after hostpm's alarm time %d, not before"
+                % (wakeup - alarm, alarm))
+        c.figure("wakeup_after_alarm_s", round(wakeup - alarm, 3))
         # A duration counts from the moment the helper arms the alarm, so the
         # alarm is never before the wake time the plan printed, and later by
         # as much as the timer and the helper's start were late (a figure).
