@@ -385,14 +385,16 @@ static int finish_sleep(Context *c) {
 
         if (c->alarm_set)
                 return finish(c, OUTCOME_RESUMED, "resumed, but the wake alarm could not be cleared");
-        if (!last->woken_by_alarm) {
+        /* Woken before the alarm (by someone, or a wake-up source) after
+         * earlier legs: say that the rest is not slept. A sleep in one leg
+         * says it with woken_by_alarm alone, as it always has. */
+        if (!last->woken_by_alarm && c->outcome.n_legs > 1) {
                 uint64_t end = c->chain_start + c->chain.seconds, now = 0;
 
-                /* woken before the alarm: by someone, or a wake-up source */
                 if (rtc_read_since_epoch(rtc_sysfs_root(), c->args.rtc_device, &now) >= 0 && now + 1 < end) {
                         (void) snprintf(note, sizeof note, "woken before the wake alarm, %" PRIu64 " s before the "
                                         "asked time; the rest of the sleep is not slept", end - now);
-                        return finish(c, OUTCOME_RESUMED, c->outcome.n_legs > 1 ? note : NULL);
+                        return finish(c, OUTCOME_RESUMED, note);
                 }
         }
         if (c->unslept > 0 && c->outcome.n_legs > 1) {
